@@ -1,0 +1,56 @@
+/**
+ * Ed25519 keys through node:crypto. KeyObjects are made once and cached: importing a key
+ * costs as much as a verification, so re-importing per call would halve throughput.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
+
+// DER prefixes that wrap a raw 32-byte Ed25519 key as SPKI (public) and PKCS#8 (private).
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+
+const publicKeyCache = new Map<string, KeyObject>()
+
+/** A raw 32-byte public key (base64url) as a cached KeyObject. */
+export function publicKeyObject (publicKeyB64: string): KeyObject {
+  let key = publicKeyCache.get(publicKeyB64)
+  if (key == null) {
+    const raw = Buffer.from(publicKeyB64, 'base64url')
+    if (raw.length !== 32) throw new TypeError('an Ed25519 public key is 32 bytes')
+    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
+    publicKeyCache.set(publicKeyB64, key)
+  }
+  return key
+}
+
+/** A signing key held in memory: the seed never leaves the node's data directory. */
+export class SigningKey {
+  readonly #key: KeyObject
+  readonly seed: Uint8Array
+  readonly publicKey: Uint8Array
+  /** base64url of the raw public key: how rosters and cards name the key. */
+  readonly publicKeyB64: string
+
+  constructor (seed: Uint8Array) {
+    if (seed.length !== 32) throw new TypeError('an Ed25519 seed is 32 bytes')
+    this.seed = seed
+    this.#key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
+    const spki = createPublicKey(this.#key).export({ format: 'der', type: 'spki' })
+    this.publicKey = new Uint8Array(spki.subarray(SPKI_PREFIX.length))
+    this.publicKeyB64 = Buffer.from(this.publicKey).toString('base64url')
+  }
+
+  static generate (): SigningKey {
+    const { privateKey } = generateKeyPairSync('ed25519')
+    const der = privateKey.export({ format: 'der', type: 'pkcs8' })
+    return new SigningKey(new Uint8Array(der.subarray(PKCS8_PREFIX.length)))
+  }
+
+  sign (data: Uint8Array): Uint8Array {
+    return sign(null, data, this.#key)
+  }
+}
+
+export function verifySignature (publicKeyB64: string, data: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== 64) return false
+  return verify(null, data, publicKeyObject(publicKeyB64), signature)
+}

@@ -1,0 +1,25 @@
+import type { Kind } from './kind.ts'
+import { compile, type Check } from '../schema.ts'
+import { modelRegister } from './model-register.ts'
+import { modelUpdate } from './model-update.ts'
+import { incidentReport } from './incident-report.ts'
+import { incidentUpdate } from './incident-update.ts'
+import { incidentCorroborate } from './incident-corroborate.ts'
+
+/** Every kind the federation understands. Adding one: a file beside this and a line here. */
+export const KINDS: readonly Kind[] = [
+  modelRegister,
+  modelUpdate,
+  incidentReport,
+  incidentUpdate,
+  incidentCorroborate
+] as unknown as Kind[]
+
+interface CompiledKind { kind: Kind, check: Check }
+const byName = new Map<string, CompiledKind>(KINDS.map(kind => [kind.name, { kind, check: compile(kind.schema, 'body') }]))
+
+export function kindOf (name: string): CompiledKind | undefined {
+  return byName.get(name)
+}
+
+export type { Kind } from './kind.ts'

@@ -1,0 +1,33 @@
+/**
+ * Runtime schema checks: TypeBox describes (and gives JSON Schema for the API), Ajv checks.
+ * A failure names the field as a dotted path, e.g. `body.severity`.
+ */
+import { Ajv, type ErrorObject } from 'ajv'
+import type { TSchema } from '@sinclair/typebox'
+
+const ajv = new Ajv({ allErrors: false, strict: true, coerceTypes: false, useDefaults: false })
+
+export interface SchemaProblem { field: string, message: string }
+export type Check = (value: unknown) => SchemaProblem | undefined
+
+function fieldOf (err: ErrorObject, prefix: string): string {
+  const path = err.instancePath.split('/').filter(Boolean)
+  if (err.keyword === 'required') path.push(String((err.params as { missingProperty: string }).missingProperty))
+  if (err.keyword === 'additionalProperties') path.push(String((err.params as { additionalProperty: string }).additionalProperty))
+  return [prefix, ...path].filter(Boolean).join('.')
+}
+
+/** Compiles a schema once; the returned check says what is wrong and where, or nothing. */
+export function compile (schema: TSchema, prefix = ''): Check {
+  const validate = ajv.compile(schema)
+  return (value: unknown) => {
+    if (validate(value)) return undefined
+    const err = validate.errors?.[0]
+    if (err == null) return { field: prefix, message: 'invalid' }
+    const field = fieldOf(err, prefix)
+    const detail = err.keyword === 'additionalProperties'
+      ? 'is not an allowed field'
+      : err.keyword === 'required' ? 'is required' : (err.message ?? 'is invalid')
+    return { field, message: `${field === '' ? 'value' : field} ${detail}` }
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The shared state: a pure function of the set of held records.
+ *
+ * Every object has exactly one writer (the member that registered or reported it), so its
+ * history is ordered by that member's chain; everything else (corroborations, lineage links,
+ * claims on the same id by different members) is a grow-only set. Records from different
+ * origins therefore commute, and any arrival order folds to the same state.
+ */
+import type { HeldRecord } from './held.ts'
+
+export interface ModelEntry {
+  modelId: string
+  /** The registering member: the only one that may update this model. */
+  origin: string
+  recordId: string
+  registeredAt: number
+  name: string
+  developer: string
+  jurisdiction: string
+  stage: string
+  trainingComputeFlop: number
+  parameters: number
+  openWeights: boolean
+  parent?: { modelId: string, relation: string }
+  weightsDigest?: string
+  evaluations: Array<{ name: string, result: string, score?: number }>
+  updates: Array<{ recordId: string, seq: number, time: number, changes: Record<string, unknown> }>
+}
+
+export interface IncidentEntry {
+  incidentId: string
+  origin: string
+  recordId: string
+  reportedAt: number
+  modelIds: string[]
+  severity: string
+  harms: string[]
+  title: string
+  description: string
+  occurredAt: number
+  detectedAt: number
+  status: string
+  tlp: string
+  updates: Array<{ recordId: string, seq: number, time: number, changes: Record<string, unknown> }>
+}
+
+export interface Corroboration { origin: string, recordId: string, time: number, note?: string }
+
+export interface Fork { origin: string, seq: number, ids: [string, string] }
+
+export class State {
+  /** modelId → registering origin → entry; more than one origin is a naming conflict. */
+  readonly models = new Map<string, Map<string, ModelEntry>>()
+  /** parent modelId → ids of models registered as its copies or derivatives. */
+  readonly children = new Map<string, Set<string>>()
+  readonly incidents = new Map<string, Map<string, IncidentEntry>>()
+  /** incidentId → corroborating origin → first corroboration (kept even before the incident arrives). */
+  readonly corroborations = new Map<string, Map<string, Corroboration>>()
+  readonly forks = new Map<string, Fork>()
+  readonly countsByKind = new Map<string, number>()
+
+  owns (origin: string, cls: 'model' | 'incident', id: string): boolean {
+    const claims = cls === 'model' ? this.models.get(id) : this.incidents.get(id)
+    return claims?.has(origin) ?? false
+  }
+
+  count (record: HeldRecord): void {
+    this.countsByKind.set(record.kind, (this.countsByKind.get(record.kind) ?? 0) + 1)
+  }
+
+  /** The primary claim on an id: the first by member id, so every node picks the same one. */
+  model (id: string): ModelEntry | undefined { return primary(this.models.get(id)) }
+  incident (id: string): IncidentEntry | undefined { return primary(this.incidents.get(id)) }
+
+  /** Origins other than the primary that registered the same id. */
+  conflicts (cls: 'model' | 'incident', id: string): string[] {
+    const claims = cls === 'model' ? this.models.get(id) : this.incidents.get(id)
+    return claims == null ? [] : [...claims.keys()].sort().slice(1)
+  }
+
+  /** Every registered copy and derivative of a model, transitively (cycles are cut). */
+  descendants (id: string): string[] {
+    const seen = new Set<string>([id])
+    const queue = [id]
+    const out: string[] = []
+    while (queue.length > 0) {
+      const next = queue.shift() as string
+      for (const child of this.children.get(next) ?? []) {
+        if (seen.has(child)) continue
+        seen.add(child)
+        out.push(child)
+        queue.push(child)
+      }
+    }
+    return out.sort()
+  }
+
+  /** The chain of parents up to the root (as far as they are held). */
+  ancestors (id: string): string[] {
+    const out: string[] = []
+    const seen = new Set<string>([id])
+    let parent = this.model(id)?.parent?.modelId
+    while (parent != null && !seen.has(parent)) {
+      out.push(parent)
+      seen.add(parent)
+      parent = this.model(parent)?.parent?.modelId
+    }
+    return out
+  }
+
+  corroborationsOf (incidentId: string): Corroboration[] {
+    return [...(this.corroborations.get(incidentId)?.values() ?? [])].sort((a, b) => a.origin.localeCompare(b.origin))
+  }
+
+  /** A deterministic plain-data picture of the whole state, for comparison and display. */
+  snapshot (): Record<string, unknown> {
+    const models: Record<string, unknown> = {}
+    for (const id of [...this.models.keys()].sort()) {
+      models[id] = { ...this.model(id), conflicts: this.conflicts('model', id), descendants: this.descendants(id) }
+    }
+    const incidents: Record<string, unknown> = {}
+    for (const id of [...new Set([...this.incidents.keys(), ...this.corroborations.keys()])].sort()) {
+      incidents[id] = { ...this.incident(id), conflicts: this.conflicts('incident', id), corroborations: this.corroborationsOf(id) }
+    }
+    return {
+      models,
+      incidents,
+      forks: Object.fromEntries([...this.forks.entries()].sort(([a], [b]) => a.localeCompare(b))),
+      counts: Object.fromEntries([...this.countsByKind.entries()].sort(([a], [b]) => a.localeCompare(b)))
+    }
+  }
+}
+
+function primary<T> (claims: Map<string, T> | undefined): T | undefined {
+  if (claims == null || claims.size === 0) return undefined
+  const first = [...claims.keys()].sort()[0] as string
+  return claims.get(first)
+}

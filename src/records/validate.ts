@@ -1,0 +1,99 @@
+/**
+ * The one validator: gossip, sync and the HTTP API all admit records through `validate`, so the
+ * doors cannot drift. It is pure: it reads the roster and what the ledger holds, and says what
+ * to do with the bytes; storing and folding is the ledger's job.
+ *
+ * Checks run cheapest first: size, already-held (a hash lookup, before any cryptography),
+ * envelope and body schemas, membership, frozen chain, signature, chain position, ownership.
+ */
+import { decodeRecord, recordId, signingPayload, MAX_RECORD_BYTES } from './codec.ts'
+import { IgnoreCode, OtherCode, RecordError, reject, RejectCode, type Verdict, type VerdictCode } from './errors.ts'
+import { verifySignature } from './keys.ts'
+import { kindOf } from './kinds/index.ts'
+import type { HeldRecord } from './held.ts'
+import type { Roster } from './roster.ts'
+import type { State } from './state.ts'
+
+/** The tip of one origin's chain as held: its last in-chain seq and that record's id. */
+export interface ChainTip { seq: number, head: string, frozenAt?: number }
+
+/** What the validator needs to know about what a node holds. */
+export interface LedgerView {
+  readonly state: State
+  has: (id: string) => boolean
+  tip: (origin: string) => ChainTip | undefined
+  idAt: (origin: string, seq: number) => string | undefined
+}
+
+export interface Admission {
+  verdict: Verdict
+  code: VerdictCode
+  message: string
+  field?: string
+  id?: string
+  record?: HeldRecord
+  /** pending: the seqs missing before this record, [from, to] inclusive. */
+  gap?: { origin: string, from: number, to: number }
+  /** equivocation: the id of the held record at the same (origin, seq). */
+  conflictsWith?: string
+}
+
+export function validate (bytes: Uint8Array, roster: Roster, view: LedgerView): Admission {
+  try {
+    return check(bytes, roster, view)
+  } catch (err) {
+    if (err instanceof RecordError) {
+      return { verdict: err.verdict, code: err.code, message: err.message, ...(err.field != null ? { field: err.field } : {}) }
+    }
+    throw err
+  }
+}
+
+function check (bytes: Uint8Array, roster: Roster, view: LedgerView): Admission {
+  if (bytes.length > MAX_RECORD_BYTES) {
+    throw reject(RejectCode.OVERSIZED, `record is ${bytes.length} bytes; the limit is ${MAX_RECORD_BYTES}`)
+  }
+  const id = recordId(bytes)
+  if (view.has(id)) return { verdict: 'ignore', code: IgnoreCode.DUPLICATE, message: 'already held', id }
+
+  const envelope = decodeRecord(bytes)
+  const kind = kindOf(envelope.kind)
+  if (kind == null) throw reject(RejectCode.UNKNOWN_KIND, `unknown record kind "${envelope.kind}"`, 'kind')
+  const problem = kind.check(envelope.body)
+  if (problem != null) throw reject(RejectCode.SCHEMA, problem.message, problem.field)
+
+  const member = roster.get(envelope.origin)
+  if (member == null) throw reject(RejectCode.NOT_MEMBER, `${envelope.origin} is not a member of the federation`, 'origin')
+
+  const tip = view.tip(envelope.origin)
+  const record: HeldRecord = { ...envelope, id }
+  if (tip?.frozenAt != null && envelope.seq >= tip.frozenAt) {
+    return { verdict: 'ignore', code: IgnoreCode.CHAIN_FROZEN, message: `${envelope.origin}'s chain is frozen at seq ${tip.frozenAt} by an equivocation`, id }
+  }
+
+  if (!verifySignature(member.publicKey, signingPayload(envelope), Buffer.from(envelope.sig, 'base64url'))) {
+    throw reject(RejectCode.BAD_SIGNATURE, `signature does not verify with ${envelope.origin}'s key`, 'sig')
+  }
+
+  const held = tip?.seq ?? 0
+  if (envelope.seq <= held) {
+    const other = view.idAt(envelope.origin, envelope.seq)
+    return {
+      verdict: 'equivocation',
+      code: OtherCode.EQUIVOCATION,
+      message: `${envelope.origin} signed two different records at seq ${envelope.seq}`,
+      id,
+      record,
+      ...(other != null ? { conflictsWith: other } : {})
+    }
+  }
+  if (envelope.seq > held + 1) {
+    return { verdict: 'pending', code: OtherCode.GAP, message: `missing ${envelope.origin} seq ${held + 1}..${envelope.seq - 1}`, id, record, gap: { origin: envelope.origin, from: held + 1, to: envelope.seq - 1 } }
+  }
+  const expectedPrev = tip?.head ?? null
+  if (envelope.prev !== expectedPrev) {
+    throw reject(RejectCode.WRONG_PREV, `prev should be ${expectedPrev ?? 'null'} (the id of ${envelope.origin} seq ${held})`, 'prev')
+  }
+  kind.kind.authorize?.(envelope.body, envelope.origin, view.state)
+  return { verdict: 'accept', code: OtherCode.ACCEPTED, message: 'accepted', id, record }
+}

@@ -1,0 +1,190 @@
+/**
+ * The ledger: a node's records, durably stored, and the state folded from them.
+ *
+ * Every door (gossip, sync, the API, the node's own writes) hands bytes to `admit` or
+ * `admitMany`; the one validator decides; accepted records are committed to SQLite *before*
+ * the call returns or any event fires, so "accepted" always means "on disk". Records ahead
+ * of a gap wait in a bounded buffer and are released in order when the gap fills. A second
+ * signed record at a held (origin, seq) is kept as proof and freezes that chain at the fork.
+ */
+import { EventEmitter } from 'node:events'
+import { applyRecord, authorRecord, State, validate, viewDigest, type Admission, type ChainTip, type Fork, type HeldRecord, type LedgerView, type Roster, type SigningKey, type VersionVector } from '../records/index.ts'
+import { decodeRecord } from '../records/index.ts'
+import { PendingBuffer, type PendingLimits } from './pending.ts'
+import { SqliteStore, type StoredRecord } from './sqlite-store.ts'
+
+export interface LedgerInit {
+  /** SQLite file in the node's data directory, or ':memory:'. */
+  path: string
+  roster: Roster
+  pending?: PendingLimits
+  /** Clock for "first held at" times. @default Date.now */
+  now?: () => number
+}
+
+export interface Gap { origin: string, from: number, to: number }
+
+export interface LedgerEvents {
+  accepted: [record: HeldRecord]
+  equivocation: [fork: Fork]
+  gap: [gap: Gap]
+}
+
+export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
+  roster: Roster
+  readonly #store: SqliteStore
+  readonly #pending: PendingBuffer
+  readonly #now: () => number
+  #state = new State()
+  #ids = new Set<string>()
+  #tips = new Map<string, ChainTip>()
+
+  constructor (init: LedgerInit) {
+    super()
+    this.roster = init.roster
+    this.#store = new SqliteStore(init.path)
+    this.#pending = new PendingBuffer(init.pending)
+    this.#now = init.now ?? Date.now
+    this.#load()
+  }
+
+  get state (): State { return this.#state }
+  get store (): SqliteStore { return this.#store }
+  get pendingCount (): number { return this.#pending.size }
+  get size (): number { return this.#ids.size }
+
+  has (id: string): boolean { return this.#ids.has(id) }
+  tip (origin: string): ChainTip | undefined { return this.#tips.get(origin) }
+  idAt (origin: string, seq: number): string | undefined { return this.#store.idAt(origin, seq) }
+
+  /** `{origin: {seq, head}}` for every chain with at least one in-chain record. */
+  vector (): VersionVector {
+    const out: VersionVector = {}
+    for (const [origin, tip] of [...this.#tips].sort(([a], [b]) => a.localeCompare(b))) {
+      if (tip.seq > 0) out[origin] = { seq: tip.seq, head: tip.head }
+    }
+    return out
+  }
+
+  digest (): string { return viewDigest(this.vector(), this.#state.forks.values()) }
+
+  /** One origin's in-chain records from `from` (inclusive), in order, at most `limit`. */
+  range (origin: string, from: number, limit: number): StoredRecord[] {
+    const tip = this.#tips.get(origin)
+    if (tip == null || from > tip.seq) return []
+    return this.#store.range(origin, from, tip.seq, limit)
+  }
+
+  forkProofs (): Array<{ fork: Fork, bytes: [Uint8Array, Uint8Array] }> {
+    return this.#store.forks().map(({ fork, bytesB }) => {
+      const a = this.#store.get(fork.ids[0])
+      return { fork, bytes: [a?.bytes ?? new Uint8Array(), bytesB] }
+    })
+  }
+
+  admit (bytes: Uint8Array): Admission {
+    return this.admitMany([bytes])[0] as Admission
+  }
+
+  /** Admits a batch in one transaction: one disk sync for all of them. */
+  admitMany (batch: Uint8Array[]): Admission[] {
+    const results: Admission[] = []
+    const accepted: HeldRecord[] = []
+    const forks: Fork[] = []
+    const gaps: Gap[] = []
+    const now = this.#now()
+    try {
+      this.#store.transaction(() => {
+        for (const bytes of batch) results.push(this.#admitOne(bytes, now, accepted, forks, gaps))
+      })
+    } catch (err) {
+      // The transaction rolled back: memory may be ahead of disk, so reload it from disk.
+      this.#load()
+      throw err
+    }
+    for (const record of accepted) this.emit('accepted', record)
+    for (const fork of forks) this.emit('equivocation', fork)
+    for (const gap of gaps) this.emit('gap', gap)
+    return results
+  }
+
+  /** Signs and admits this member's next record through the same validator as every door. */
+  author (origin: string, key: SigningKey, kind: string, body: object, time?: number): Admission & { bytes?: Uint8Array } {
+    const { bytes } = authorRecord(key, origin, this.#tips.get(origin), kind, body, time)
+    const admission = this.admit(bytes)
+    return admission.verdict === 'accept' ? { ...admission, bytes } : admission
+  }
+
+  close (): void { this.#store.close() }
+
+  #admitOne (bytes: Uint8Array, now: number, accepted: HeldRecord[], forks: Fork[], gaps: Gap[]): Admission {
+    const admission = validate(bytes, this.roster, this)
+    const record = admission.record
+    if (record == null) return admission
+    if (admission.verdict === 'accept') {
+      this.#accept(record, bytes, now)
+      accepted.push(record)
+      this.#release(record.origin, now, accepted, forks, gaps)
+    } else if (admission.verdict === 'pending' && admission.gap != null) {
+      if (!this.#pending.add(record.origin, record.seq, bytes)) {
+        return { ...admission, code: 'pending-full', message: `${admission.message}; pending buffer full, dropped` }
+      }
+      gaps.push(admission.gap)
+    } else if (admission.verdict === 'equivocation' && admission.conflictsWith != null) {
+      forks.push(this.#fork(record, bytes, admission.conflictsWith, now))
+    }
+    return admission
+  }
+
+  #accept (record: HeldRecord, bytes: Uint8Array, now: number): void {
+    this.#store.put(record, bytes, now)
+    const tip = { seq: record.seq, head: record.id }
+    this.#store.setTip(record.origin, tip)
+    this.#tips.set(record.origin, tip)
+    this.#ids.add(record.id)
+    applyRecord(this.#state, record)
+  }
+
+  /** Admits waiting records of `origin` that now follow its tip. */
+  #release (origin: string, now: number, accepted: HeldRecord[], forks: Fork[], gaps: Gap[]): void {
+    for (;;) {
+      const next = (this.#tips.get(origin)?.seq ?? 0) + 1
+      const bytes = this.#pending.take(origin, next)
+      if (bytes == null) return
+      const before = accepted.length
+      this.#admitOne(bytes, now, accepted, forks, gaps)
+      if (accepted.length === before) return
+    }
+  }
+
+  #fork (record: HeldRecord, bytes: Uint8Array, heldId: string, now: number): Fork {
+    const fork: Fork = { origin: record.origin, seq: record.seq, ids: [heldId, record.id] }
+    this.#store.putFork(fork, bytes, now)
+    this.#ids.add(record.id)
+    const below = record.seq - 1
+    const tip: ChainTip = { seq: below, head: below > 0 ? (this.#store.idAt(record.origin, below) ?? '') : '', frozenAt: record.seq }
+    this.#store.setTip(record.origin, tip)
+    this.#tips.set(record.origin, tip)
+    this.#pending.prune(record.origin, seq => seq >= record.seq)
+    // Records past the fork no longer count: refold (rare, so simplicity wins over speed).
+    this.#refold()
+    return fork
+  }
+
+  #load (): void {
+    this.#tips = this.#store.tips()
+    this.#ids = new Set(this.#store.ids())
+    this.#refold()
+  }
+
+  #refold (): void {
+    const state = new State()
+    for (const stored of this.#store.all()) {
+      const tip = this.#tips.get(stored.origin)
+      if (tip == null || stored.seq > tip.seq) continue
+      applyRecord(state, { ...decodeRecord(stored.bytes), id: stored.id })
+    }
+    for (const { fork } of this.#store.forks()) state.forks.set(fork.origin, fork)
+    this.#state = state
+  }
+}

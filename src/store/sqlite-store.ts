@@ -1,0 +1,126 @@
+/**
+ * Durable storage of records in embedded SQLite (better-sqlite3, WAL mode).
+ *
+ * Why SQLite: one file per node, transactions that make a record and its chain tip land
+ * together or not at all, WAL so readers never block the writer, and `synchronous=FULL` so a
+ * committed record survives a crash of the process or the machine.
+ *
+ * Tables: `records` holds each origin's chain, one row per (origin, seq); `chains` the tip of
+ * each chain (and where an equivocation froze it); `forks` the second record of each
+ * equivocation, which together with the chain's record at that seq is the signed proof.
+ */
+import Database from 'better-sqlite3'
+import type { ChainTip, Fork, HeldRecord } from '../records/index.ts'
+
+export interface StoredRecord { origin: string, seq: number, id: string, kind: string, bytes: Uint8Array, receivedAt: number }
+
+export class SqliteStore {
+  readonly #db: Database.Database
+  readonly #insert: Database.Statement
+  readonly #setTip: Database.Statement
+  readonly #idAt: Database.Statement
+  readonly #range: Database.Statement
+  readonly #byId: Database.Statement
+
+  /** `path` is a file in the node's data directory, or ':memory:' for tests. */
+  constructor (path: string) {
+    this.#db = new Database(path)
+    this.#db.pragma('journal_mode = WAL')
+    this.#db.pragma('synchronous = FULL')
+    this.#db.pragma('foreign_keys = ON')
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS records (
+        origin TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+        time INTEGER NOT NULL, received_at INTEGER NOT NULL, bytes BLOB NOT NULL,
+        PRIMARY KEY (origin, seq)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS chains (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL, head TEXT NOT NULL, frozen_at INTEGER);
+      CREATE TABLE IF NOT EXISTS forks (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL, id_a TEXT NOT NULL, id_b TEXT NOT NULL, bytes_b BLOB NOT NULL, received_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `)
+    this.#insert = this.#db.prepare('INSERT INTO records (origin, seq, id, kind, time, received_at, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    this.#setTip = this.#db.prepare('INSERT INTO chains (origin, seq, head, frozen_at) VALUES (?, ?, ?, ?) ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq, head = excluded.head, frozen_at = excluded.frozen_at')
+    this.#idAt = this.#db.prepare('SELECT id FROM records WHERE origin = ? AND seq = ?').pluck()
+    this.#range = this.#db.prepare('SELECT origin, seq, id, kind, bytes, received_at AS receivedAt FROM records WHERE origin = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?')
+    this.#byId = this.#db.prepare('SELECT origin, seq, id, kind, bytes, received_at AS receivedAt FROM records WHERE id = ?')
+  }
+
+  /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
+  transaction<T> (fn: () => T): T {
+    return this.#db.transaction(fn)()
+  }
+
+  put (record: HeldRecord, bytes: Uint8Array, receivedAt: number): void {
+    this.#insert.run(record.origin, record.seq, record.id, record.kind, record.time, receivedAt, bytes)
+  }
+
+  setTip (origin: string, tip: ChainTip): void {
+    this.#setTip.run(origin, tip.seq, tip.head, tip.frozenAt ?? null)
+  }
+
+  putFork (fork: Fork, otherBytes: Uint8Array, receivedAt: number): void {
+    this.#db.prepare('INSERT OR REPLACE INTO forks (origin, seq, id_a, id_b, bytes_b, received_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(fork.origin, fork.seq, fork.ids[0], fork.ids[1], otherBytes, receivedAt)
+  }
+
+  tips (): Map<string, ChainTip> {
+    const rows = this.#db.prepare('SELECT origin, seq, head, frozen_at AS frozenAt FROM chains').all() as Array<{ origin: string, seq: number, head: string, frozenAt: number | null }>
+    return new Map(rows.map(r => [r.origin, { seq: r.seq, head: r.head, ...(r.frozenAt != null ? { frozenAt: r.frozenAt } : {}) }]))
+  }
+
+  forks (): Array<{ fork: Fork, bytesB: Uint8Array }> {
+    const rows = this.#db.prepare('SELECT origin, seq, id_a AS a, id_b AS b, bytes_b AS bytes FROM forks').all() as Array<{ origin: string, seq: number, a: string, b: string, bytes: Buffer }>
+    return rows.map(r => ({ fork: { origin: r.origin, seq: r.seq, ids: [r.a, r.b] }, bytesB: new Uint8Array(r.bytes) }))
+  }
+
+  idAt (origin: string, seq: number): string | undefined {
+    return this.#idAt.get(origin, seq) as string | undefined
+  }
+
+  get (id: string): StoredRecord | undefined {
+    return rowToStored(this.#byId.get(id))
+  }
+
+  /** One origin's records from `from` to `to` inclusive, in chain order, at most `limit`. */
+  range (origin: string, from: number, to: number, limit = 1000): StoredRecord[] {
+    return this.#range.all(origin, from, to, limit).map(row => rowToStored(row) as StoredRecord)
+  }
+
+  /** Every stored record, chain by chain, in order: what a reopened node folds. */
+  * all (): Generator<StoredRecord> {
+    const stmt = this.#db.prepare('SELECT origin, seq, id, kind, bytes, received_at AS receivedAt FROM records ORDER BY origin, seq')
+    for (const row of stmt.iterate()) yield rowToStored(row) as StoredRecord
+  }
+
+  /** All record ids: chain records and the second halves of equivocation proofs. */
+  ids (): string[] {
+    return [
+      ...this.#db.prepare('SELECT id FROM records').pluck().all() as string[],
+      ...this.#db.prepare('SELECT id_b FROM forks').pluck().all() as string[]
+    ]
+  }
+
+  /** Size of the database on disk, in bytes. */
+  sizeBytes (): number {
+    const pages = this.#db.pragma('page_count', { simple: true }) as number
+    const size = this.#db.pragma('page_size', { simple: true }) as number
+    return pages * size
+  }
+
+  getMeta (key: string): string | undefined {
+    return this.#db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined
+  }
+
+  setMeta (key: string, value: string): void {
+    this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value)
+  }
+
+  close (): void {
+    if (this.#db.open) this.#db.close()
+  }
+}
+
+function rowToStored (row: unknown): StoredRecord | undefined {
+  if (row == null) return undefined
+  const r = row as { origin: string, seq: number, id: string, kind: string, bytes: Buffer, receivedAt: number }
+  return { origin: r.origin, seq: r.seq, id: r.id, kind: r.kind, bytes: new Uint8Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength), receivedAt: r.receivedAt }
+}
