@@ -1,0 +1,67 @@
+import { strict as assert } from 'node:assert'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import canonicalize from 'canonicalize'
+import { Ledger } from '../../src/store/ledger.ts'
+import { federation, incidentBody, modelBody, Writer } from '../fixtures.ts'
+import type { SigningKey } from '../../src/records/index.ts'
+
+describe('store: the durable ledger', () => {
+  const fed = federation(['US', 'GB', 'JP', 'FR', 'KE'])
+  let dir: string
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'accord-ledger-')) })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('reopening rebuilds the same state, digest, vector and equivocation proofs', () => {
+    const path = join(dir, 'records.db')
+    const w = new Writer(fed)
+    const ledger = new Ledger({ path, roster: fed.roster })
+    for (const origin of fed.ids) {
+      ledger.admit(w.write(origin, 'model.register', modelBody(origin, `${origin.toLowerCase()}-1`)).bytes)
+      ledger.admit(w.write(origin, 'incident.report', incidentBody(`${origin.toLowerCase()}-i`, ['gb-1'])).bytes)
+    }
+    ledger.admit(w.write('US', 'model.register', modelBody('US', 'us-ft', { parent: { modelId: 'gb-1', relation: 'fine-tune' } })).bytes)
+    ledger.admit(w.write('JP', 'incident.corroborate', { incidentId: 'gb-i' }).bytes)
+    const fork = new Writer(fed); fork.tips.set('KE', w.tips.get('KE') as never)
+    ledger.admit(w.write('KE', 'incident.update', { incidentId: 'ke-i', status: 'resolved' }).bytes)
+    assert.equal(ledger.admit(fork.write('KE', 'incident.update', { incidentId: 'ke-i', status: 'contained' }).bytes).verdict, 'equivocation')
+    const before = { digest: ledger.digest(), vector: ledger.vector(), state: canonicalize(ledger.state.snapshot()), size: ledger.size }
+    ledger.close()
+
+    const reopened = new Ledger({ path, roster: fed.roster })
+    assert.equal(reopened.digest(), before.digest)
+    assert.deepEqual(reopened.vector(), before.vector)
+    assert.equal(canonicalize(reopened.state.snapshot()), before.state)
+    assert.equal(reopened.size, before.size)
+    assert.deepEqual(reopened.state.descendants('gb-1'), ['us-ft'])
+    assert.equal(reopened.state.corroborationsOf('gb-i')[0]?.origin, 'JP')
+    assert.equal(reopened.tip('KE')?.frozenAt, 3)
+    reopened.close()
+  })
+
+  it('author() signs the member\'s next record, and rejects a bad body without writing anything', () => {
+    const ledger = new Ledger({ path: join(dir, 'r.db'), roster: fed.roster })
+    const key = fed.keys.get('GB') as SigningKey
+    const ok = ledger.author('GB', key, 'model.register', modelBody('GB', 'gb-9'))
+    assert.equal(ok.verdict, 'accept'); assert.equal(ok.record?.seq, 1)
+    const bad = ledger.author('GB', key, 'model.register', { modelId: 'gb-10', stage: 'flying' })
+    assert.equal(bad.verdict, 'reject'); assert.equal(bad.code, 'schema')
+    const next = ledger.author('GB', key, 'model.update', { modelId: 'gb-9', stage: 'deployed' })
+    assert.equal(next.record?.seq, 2, 'a rejected body used no seq')
+    assert.equal(ledger.state.model('gb-9')?.stage, 'deployed')
+    ledger.close()
+  })
+
+  it('lineage: copies and derivatives transitively, even when registered before their parent arrives', () => {
+    const w = new Writer(fed)
+    const ledger = new Ledger({ path: ':memory:', roster: fed.roster })
+    const child = w.write('US', 'model.register', modelBody('US', 'us-copy', { parent: { modelId: 'gb-base', relation: 'copy' } }))
+    const grandchild = w.write('JP', 'model.register', modelBody('JP', 'jp-q', { parent: { modelId: 'us-copy', relation: 'quantisation' } }))
+    ledger.admit(grandchild.bytes); ledger.admit(child.bytes)
+    ledger.admit(w.write('GB', 'model.register', modelBody('GB', 'gb-base')).bytes)
+    assert.deepEqual(ledger.state.descendants('gb-base'), ['jp-q', 'us-copy'])
+    assert.deepEqual(ledger.state.ancestors('jp-q'), ['us-copy', 'gb-base'])
+    ledger.close()
+  })
+})
