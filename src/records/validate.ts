@@ -6,7 +6,7 @@
  * Checks run cheapest first: size, already-held (a hash lookup, before any cryptography),
  * envelope and body schemas, membership, frozen chain, signature, chain position, ownership.
  */
-import { decodeRecord, recordId, signingPayload, MAX_RECORD_BYTES } from './codec.ts'
+import { decodeRecord, recordId, signingPayloadOf, MAX_RECORD_BYTES } from './codec.ts'
 import { IgnoreCode, OtherCode, RecordError, reject, RejectCode, type Verdict, type VerdictCode } from './errors.ts'
 import { verifySignature } from './keys.ts'
 import { kindOf } from './kinds/index.ts'
@@ -71,7 +71,7 @@ function check (bytes: Uint8Array, roster: Roster, view: LedgerView): Admission 
     return { verdict: 'ignore', code: IgnoreCode.CHAIN_FROZEN, message: `${envelope.origin}'s chain is frozen at seq ${tip.frozenAt} by an equivocation`, id }
   }
 
-  if (!verifySignature(member.publicKey, signingPayload(envelope), Buffer.from(envelope.sig, 'base64url'))) {
+  if (!verifySignature(member.publicKey, signingPayloadOf(bytes), Buffer.from(envelope.sig, 'base64url'))) {
     throw reject(RejectCode.BAD_SIGNATURE, `signature does not verify with ${envelope.origin}'s key`, 'sig')
   }
 

@@ -87,16 +87,18 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
   }
 
   /** Admits a batch in one transaction: one disk sync for all of them. */
-  admitMany (batch: Uint8Array[]): Admission[] {
+  admitMany (batch: Uint8Array[], durably = false): Admission[] {
     const results: Admission[] = []
     const accepted: HeldRecord[] = []
     const forks: Fork[] = []
     const gaps: Gap[] = []
     const now = this.#now()
     try {
-      this.#store.transaction(() => {
+      const write = (): void => {
         for (const bytes of batch) results.push(this.#admitOne(bytes, now, accepted, forks, gaps))
-      })
+      }
+      if (durably) this.#store.durably(write)
+      else this.#store.transaction(write)
     } catch (err) {
       // The transaction rolled back: memory may be ahead of disk, so reload it from disk.
       this.#load()
@@ -111,7 +113,7 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
   /** Signs and admits this member's next record through the same validator as every door. */
   author (origin: string, key: SigningKey, kind: string, body: object, time?: number): Admission & { bytes?: Uint8Array } {
     const { bytes } = authorRecord(key, origin, this.#tips.get(origin), kind, body, time)
-    const admission = this.admit(bytes)
+    const admission = this.admitMany([bytes], true)[0] as Admission
     return admission.verdict === 'accept' ? { ...admission, bytes } : admission
   }
 

@@ -2,8 +2,8 @@
  * Durable storage of records in embedded SQLite (better-sqlite3, WAL mode).
  *
  * Why SQLite: one file per node, transactions that make a record and its chain tip land
- * together or not at all, WAL so readers never block the writer, and `synchronous=FULL` so a
- * committed record survives a crash of the process or the machine.
+ * together or not at all, WAL so readers never block the writer, and commits that
+ * survive a crash of the process (and, for the member's own records, of the machine).
  *
  * Tables: `records` holds each origin's chain, one row per (origin, seq); `chains` the tip of
  * each chain (and where an equivocation froze it); `forks` the second record of each
@@ -26,13 +26,16 @@ export class SqliteStore {
   constructor (path: string) {
     this.#db = new Database(path)
     this.#db.pragma('journal_mode = WAL')
-    this.#db.pragma('synchronous = FULL')
+    // NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only a power
+    // loss can drop the last few commits, and other members' records are then fetched again
+    // by sync. The member's own records are committed with FULL (see `durably`).
+    this.#db.pragma('synchronous = NORMAL')
     this.#db.pragma('foreign_keys = ON')
     this.#db.exec(`
       CREATE TABLE IF NOT EXISTS records (
         origin TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
         time INTEGER NOT NULL, received_at INTEGER NOT NULL, bytes BLOB NOT NULL,
-        PRIMARY KEY (origin, seq)) WITHOUT ROWID;
+        UNIQUE (origin, seq));
       CREATE TABLE IF NOT EXISTS chains (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL, head TEXT NOT NULL, frozen_at INTEGER);
       CREATE TABLE IF NOT EXISTS forks (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL, id_a TEXT NOT NULL, id_b TEXT NOT NULL, bytes_b BLOB NOT NULL, received_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +50,19 @@ export class SqliteStore {
   /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
   transaction<T> (fn: () => T): T {
     return this.#db.transaction(fn)()
+  }
+
+  /**
+   * Runs `fn` in one transaction committed with an fsync of the log (synchronous=FULL): for
+   * the member's own records, whose seq must never be reused even after a power loss.
+   */
+  durably<T> (fn: () => T): T {
+    this.#db.pragma('synchronous = FULL')
+    try {
+      return this.transaction(fn)
+    } finally {
+      this.#db.pragma('synchronous = NORMAL')
+    }
   }
 
   put (record: HeldRecord, bytes: Uint8Array, receivedAt: number): void {
