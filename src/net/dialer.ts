@@ -1,0 +1,115 @@
+/**
+ * Keeps this node connected: dials its bootstrap members at start, redials any member it loses
+ * with exponential backoff (with jitter, so a federation restarting together does not dial in
+ * lockstep), and tops up to `minPeers` from members whose addresses it learnt (identify).
+ */
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { PeerId } from '@libp2p/interface'
+import type { AccordLibp2p } from './libp2p-node.ts'
+import { NET_DEFAULTS } from './options.ts'
+
+export interface DialerInit {
+  bootstrap: string[]
+  isMember: (peer: string) => boolean
+  /** Peers not to dial now (partition drills). */
+  blocked?: (peer: string) => boolean
+  minPeers?: number
+}
+
+export class Dialer {
+  readonly #libp2p: AccordLibp2p
+  readonly #init: DialerInit
+  /** Peers this node always keeps a link to: its bootstrap members. */
+  readonly #keep = new Map<string, Multiaddr[]>()
+  readonly #attempts = new Map<string, number>()
+  readonly #timers = new Map<string, NodeJS.Timeout>()
+  #tick?: NodeJS.Timeout
+  #running = false
+
+  constructor (libp2p: AccordLibp2p, init: DialerInit) {
+    this.#libp2p = libp2p
+    this.#init = init
+    for (const text of init.bootstrap) {
+      const addr = multiaddr(text)
+      const peer = addr.getComponents().find(c => c.name === 'p2p')?.value
+      if (peer == null) throw new TypeError(`bootstrap address ${text} has no /p2p/<peer id>`)
+      if (peer === libp2p.peerId.toString()) continue
+      this.#keep.set(peer, [...(this.#keep.get(peer) ?? []), addr])
+    }
+  }
+
+  async start (): Promise<void> {
+    this.#running = true
+    for (const [peer, addrs] of this.#keep) {
+      await this.#libp2p.peerStore.merge(peerIdFromString(peer), { multiaddrs: addrs })
+    }
+    this.#libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
+    this.#libp2p.addEventListener('peer:connect', this.#onConnect)
+    for (const peer of this.#keep.keys()) this.#schedule(peer, 0)
+    this.#tick = setInterval(() => { void this.#topUp() }, 5_000)
+    this.#tick.unref()
+  }
+
+  stop (): void {
+    this.#running = false
+    this.#libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
+    this.#libp2p.removeEventListener('peer:connect', this.#onConnect)
+    if (this.#tick != null) clearInterval(this.#tick)
+    for (const t of this.#timers.values()) clearTimeout(t)
+    this.#timers.clear()
+  }
+
+  /** Dials every kept peer now (after a partition heals, say). */
+  redialAll (): void {
+    for (const peer of this.#keep.keys()) { this.#attempts.delete(peer); this.#schedule(peer, 0) }
+  }
+
+  #connected (peer: string): boolean {
+    return this.#libp2p.getConnections().some(c => c.remotePeer.toString() === peer && c.status === 'open')
+  }
+
+  #schedule (peer: string, delay: number): void {
+    if (!this.#running || this.#timers.has(peer)) return
+    const timer = setTimeout(() => {
+      this.#timers.delete(peer)
+      void this.#dial(peer)
+    }, delay)
+    timer.unref()
+    this.#timers.set(peer, timer)
+  }
+
+  async #dial (peer: string): Promise<void> {
+    if (!this.#running || this.#connected(peer) || (this.#init.blocked?.(peer) ?? false)) return
+    try {
+      await this.#libp2p.dial(peerIdFromString(peer), { signal: AbortSignal.timeout(5_000) })
+      this.#attempts.delete(peer)
+    } catch {
+      const n = (this.#attempts.get(peer) ?? 0) + 1
+      this.#attempts.set(peer, n)
+      const base = Math.min(NET_DEFAULTS.redialMaxMs, NET_DEFAULTS.redialMinMs * 2 ** (n - 1))
+      if (this.#keep.has(peer)) this.#schedule(peer, base / 2 + Math.random() * base / 2)
+    }
+  }
+
+  #onConnect = (evt: CustomEvent<PeerId>): void => {
+    this.#attempts.delete(evt.detail.toString())
+  }
+
+  #onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    const peer = evt.detail.toString()
+    if (this.#keep.has(peer) && this.#init.isMember(peer)) this.#schedule(peer, NET_DEFAULTS.redialMinMs)
+  }
+
+  async #topUp (): Promise<void> {
+    if (!this.#running) return
+    for (const peer of this.#keep.keys()) if (!this.#connected(peer)) this.#schedule(peer, 0)
+    const connected = new Set(this.#libp2p.getConnections().map(c => c.remotePeer.toString()))
+    const want = (this.#init.minPeers ?? NET_DEFAULTS.minPeers) - connected.size
+    if (want <= 0) return
+    const known = await this.#libp2p.peerStore.all()
+    const candidates = known.map(p => p.id.toString())
+      .filter(p => p !== this.#libp2p.peerId.toString() && !connected.has(p) && this.#init.isMember(p) && !(this.#init.blocked?.(p) ?? false))
+    for (const peer of candidates.slice(0, want)) void this.#dial(peer)
+  }
+}

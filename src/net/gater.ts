@@ -1,0 +1,25 @@
+/**
+ * Members only: a connection gater that refuses any peer whose Noise-authenticated identity is
+ * not a roster member (or a configured observer), inbound and outbound. It asks `allowed` on
+ * every connection, so roster changes apply at once; `blocked` lets drills cut links.
+ */
+import type { ConnectionGater, PeerId } from '@libp2p/interface'
+
+export interface GaterInit {
+  /** Whether this peer id may connect at all (members and observers). */
+  allowed: (peerId: string) => boolean
+  /** Peers temporarily cut off (partition drills); checked after `allowed`. */
+  blocked?: (peerId: string) => boolean
+}
+
+export function membersOnlyGater (init: GaterInit): ConnectionGater {
+  const deny = (peer: PeerId): boolean => {
+    const id = peer.toString()
+    return !init.allowed(id) || (init.blocked?.(id) ?? false)
+  }
+  return {
+    denyDialPeer: async (peer) => deny(peer),
+    denyInboundEncryptedConnection: async (peer) => deny(peer),
+    denyOutboundEncryptedConnection: async (peer) => deny(peer)
+  }
+}

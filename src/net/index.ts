@@ -1,0 +1,6 @@
+/** The network room's public surface. */
+export { Network, type NetworkInit } from './network.ts'
+export { memberPeerId } from './peer-ids.ts'
+export { RECORDS_TOPIC, SYNC_PROTOCOL, NET_DEFAULTS } from './options.ts'
+export { runSync, helloOf, type Hello, type SyncResult } from './sync-protocol.ts'
+export type { PeerView } from './sync-scheduler.ts'

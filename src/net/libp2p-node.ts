@@ -1,0 +1,98 @@
+/**
+ * The libp2p assembly: TCP (or in-process memory) transport, Noise, Yamux, identify, ping and
+ * gossipsub, with the members-only gater. The member's Ed25519 signing key is its libp2p key.
+ */
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { memory } from '@libp2p/memory'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
+import { identify, type Identify } from '@libp2p/identify'
+import { ping, type Ping } from '@libp2p/ping'
+import { gossipsub, StrictNoSign, type GossipSub, type GossipSubComponents } from '@libp2p/gossipsub'
+import { createTopicScoreParams } from '@libp2p/gossipsub/score'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import type { Message } from '@libp2p/gossipsub'
+import type { RPC } from '@libp2p/gossipsub/message'
+import { createHash } from 'node:crypto'
+import { membersOnlyGater, type GaterInit } from './gater.ts'
+import { NET_DEFAULTS, RECORDS_TOPIC } from './options.ts'
+
+/** Gossipsub with the two methods its exported type leaves out. */
+export type AccordGossip = GossipSub & { getMeshPeers: (topic: string) => string[], getScore: (peerId: string) => number }
+// eslint-disable-next-line @typescript-eslint/consistent-type-definitions -- libp2p's ServiceMap needs a type alias
+export type AccordServices = { identify: Identify, ping: Ping, pubsub: AccordGossip }
+export type AccordLibp2p = Libp2p<AccordServices>
+
+export interface Libp2pInit extends GaterInit {
+  /** The member's 32-byte Ed25519 seed (the same key signs its records). */
+  seed: Uint8Array
+  listen: string[]
+  announce?: string[]
+  transport?: 'tcp' | 'memory'
+  /** Latency in ms added by the memory transport (drills). @default 0 */
+  memoryLatencyMs?: number
+  /**
+   * True when every peer shares one IP (loopback tests, one-machine demos). Gossipsub's
+   * IP-colocation penalty would then graylist honest peers (60 % delivery at 50 nodes), so it
+   * is switched off here only; real deployments keep it against Sybil peers on one host.
+   */
+  loopback?: boolean
+}
+
+/** The record id (SHA-256 of the signed bytes) is the gossip message id, so duplicates die everywhere. */
+function recordIdBytes (data: Uint8Array): Uint8Array {
+  return createHash('sha256').update(data).digest()
+}
+
+export async function createAccordLibp2p (init: Libp2pInit): Promise<AccordLibp2p> {
+  const privateKey = await generateKeyPairFromSeed('Ed25519', init.seed)
+  const transport = init.transport ?? 'tcp'
+  const pubsub = gossipsub({
+    // Records carry their own signature: gossipsub's envelope signature would only add work.
+    globalSignaturePolicy: StrictNoSign,
+    msgIdFn: (msg: Message) => recordIdBytes(msg.data),
+    // Looked up before msgIdFn and validation: a duplicate costs one hash, no cryptography.
+    fastMsgIdFn: (rpc: RPC.Message) => createHash('sha256').update(rpc.data ?? new Uint8Array()).digest('base64'),
+    allowPublishToZeroTopicPeers: true,
+    ignoreDuplicatePublishError: true,
+    allowedTopics: [RECORDS_TOPIC],
+    maxInboundDataLength: NET_DEFAULTS.maxGossipRpcBytes,
+    scoreParams: {
+      ...(init.loopback === true ? { IPColocationFactorWeight: 0 } : {}),
+      topics: {
+        [RECORDS_TOPIC]: createTopicScoreParams({
+          topicWeight: 1,
+          timeInMeshQuantum: 1000,
+          // No penalty for quiet mesh peers: a federation may be silent for hours.
+          meshMessageDeliveriesWeight: 0,
+          meshFailurePenaltyWeight: 0,
+          invalidMessageDeliveriesWeight: NET_DEFAULTS.invalidMessageWeight,
+          invalidMessageDeliveriesDecay: NET_DEFAULTS.invalidMessageDecay
+        })
+      }
+    }
+  }) as unknown as (components: GossipSubComponents) => AccordGossip
+
+  return await createLibp2p<AccordServices>({
+    // Started by the Network once its gater, validator and handlers are in place.
+    start: false,
+    privateKey,
+    addresses: { listen: init.listen, ...(init.announce != null && init.announce.length > 0 ? { announce: init.announce } : {}) },
+    transports: [transport === 'memory' ? memory({ latency: init.memoryLatencyMs ?? 0 }) : tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: membersOnlyGater(init),
+    connectionManager: {
+      // Loopback demos and tests dial many peers at once from one IP: without the allow list the
+      // inbound rate limiter (5/s per host) resets those dials.
+      ...(init.loopback === true ? { allow: ['/ip4/127.0.0.1'] } : {}),
+      maxConnections: 300,
+      dialTimeout: 5_000
+    },
+    // Under CPU load (50 nodes on 2 cores) pings time out; aborting the connection then loses
+    // messages, while a slow-but-alive peer is still worth keeping. Failures are only logged.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
+    services: { identify: identify(), ping: ping(), pubsub }
+  })
+}

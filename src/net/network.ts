@@ -1,0 +1,129 @@
+/**
+ * The network room's one entry: a member's libp2p node carrying its ledger's records by gossip
+ * and catch-up sync, admitting only roster members.
+ */
+import type { Ledger } from '../store/ledger.ts'
+import type { Admission, Roster } from '../records/index.ts'
+import { createAccordLibp2p, type AccordLibp2p } from './libp2p-node.ts'
+import { RecordGossip } from './gossip.ts'
+import { SyncScheduler } from './sync-scheduler.ts'
+import { Dialer } from './dialer.ts'
+import { memberPeerId } from './peer-ids.ts'
+
+export interface NetworkInit {
+  ledger: Ledger
+  seed: Uint8Array
+  /** @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  announce?: string[]
+  /** Multiaddrs with /p2p/<peer id> of members to dial at start and keep. */
+  bootstrap?: string[]
+  transport?: 'tcp' | 'memory'
+  memoryLatencyMs?: number
+  /** Peer ids allowed to connect without being members (read-only observers). */
+  observers?: string[]
+  /** @default true when every listen address is loopback or memory */
+  loopback?: boolean
+  /** Every verdict gossip reaches, with the peer that sent it. */
+  onVerdict?: (admission: Admission, peer: string) => void
+}
+
+export class Network {
+  readonly libp2p: AccordLibp2p
+  readonly gossip: RecordGossip
+  readonly sync: SyncScheduler
+  readonly dialer: Dialer
+  readonly #ledger: Ledger
+  readonly #observers: Set<string>
+  readonly #blocked = new Set<string>()
+  #memberPeers?: { roster: Roster, ids: Map<string, string> }
+
+  private constructor (libp2p: AccordLibp2p, init: NetworkInit) {
+    this.libp2p = libp2p
+    this.#ledger = init.ledger
+    this.#observers = new Set(init.observers ?? [])
+    this.gossip = new RecordGossip(libp2p, init.ledger, {
+      onGap: peer => { void this.sync.request(peer, 'gap') },
+      ...(init.onVerdict != null ? { onVerdict: init.onVerdict } : {})
+    })
+    this.sync = new SyncScheduler(libp2p, init.ledger, peer => this.memberOf(peer) != null)
+    this.dialer = new Dialer(libp2p, { bootstrap: init.bootstrap ?? [], isMember: peer => this.memberOf(peer) != null, blocked: peer => this.#blocked.has(peer) })
+  }
+
+  static async create (init: NetworkInit): Promise<Network> {
+    const listen = init.listen ?? ['/ip4/127.0.0.1/tcp/0']
+    const loopback = init.loopback ?? listen.every(a => a.startsWith('/ip4/127.') || a.startsWith('/memory/'))
+    let self: Network | undefined
+    const allowed = (peer: string): boolean => self != null && (self.memberOf(peer) != null || self.#observers.has(peer))
+    const libp2p = await createAccordLibp2p({
+      seed: init.seed,
+      listen,
+      ...(init.announce != null ? { announce: init.announce } : {}),
+      transport: init.transport ?? 'tcp',
+      ...(init.memoryLatencyMs != null ? { memoryLatencyMs: init.memoryLatencyMs } : {}),
+      loopback,
+      allowed,
+      blocked: peer => self != null && self.#blocked.has(peer)
+    })
+    self = new Network(libp2p, init)
+    return self
+  }
+
+  get peerId (): string { return this.libp2p.peerId.toString() }
+  get multiaddrs (): string[] { return this.libp2p.getMultiaddrs().map(a => a.toString()) }
+
+  /** The member id behind a peer id, under the ledger's current roster. */
+  memberOf (peer: string): string | undefined {
+    const roster = this.#ledger.roster
+    if (this.#memberPeers?.roster !== roster) {
+      this.#memberPeers = { roster, ids: new Map(roster.list().map(m => [memberPeerId(m), m.id])) }
+    }
+    return this.#memberPeers.ids.get(peer)
+  }
+
+  /** Member ids with an open connection. */
+  connectedMembers (): string[] {
+    const ids = new Set<string>()
+    for (const c of this.libp2p.getConnections()) {
+      const member = c.status === 'open' ? this.memberOf(c.remotePeer.toString()) : undefined
+      if (member != null) ids.add(member)
+    }
+    return [...ids].sort()
+  }
+
+  async start (): Promise<void> {
+    if (this.libp2p.status !== 'started') await this.libp2p.start()
+    this.gossip.start()
+    await this.sync.start()
+    await this.dialer.start()
+  }
+
+  async stop (): Promise<void> {
+    this.dialer.stop()
+    await this.sync.stop()
+    this.gossip.stop()
+    await this.libp2p.stop()
+  }
+
+  /** Publishes a record that is already durably in the ledger. */
+  async publish (bytes: Uint8Array): Promise<number> {
+    return await this.gossip.publish(bytes)
+  }
+
+  async dial (addr: string): Promise<void> {
+    const { multiaddr } = await import('@multiformats/multiaddr')
+    await this.libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(5_000) })
+  }
+
+  /** Cuts this node off from `peers` (drills, partition tests) until `unblock`. */
+  async block (peers: string[]): Promise<void> {
+    for (const p of peers) this.#blocked.add(p)
+    await Promise.all(this.libp2p.getConnections().filter(c => this.#blocked.has(c.remotePeer.toString())).map(async c => { await c.close().catch(() => c.abort(new Error('blocked'))) }))
+  }
+
+  unblock (peers?: string[]): void {
+    if (peers == null) this.#blocked.clear()
+    else for (const p of peers) this.#blocked.delete(p)
+    this.dialer.redialAll()
+  }
+}

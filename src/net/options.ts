@@ -1,0 +1,34 @@
+/**
+ * The network's defaults in one place, each with the reason for its value.
+ */
+export const RECORDS_TOPIC = 'accord/records/1'
+export const SYNC_PROTOCOL = '/accord/sync/1.0.0'
+
+export const NET_DEFAULTS = {
+  /** A record is ≤ 64 KiB; a gossip RPC may carry a few plus control data. Same on every node:
+   * a peer that receives an RPC over its limit stops reading that sender's gossip for good. */
+  maxGossipRpcBytes: 1024 * 1024,
+  /** Sync frames: a record (≤ 64 KiB) or a hello carrying a vector of ~200 chains. */
+  maxSyncFrameBytes: 256 * 1024,
+  /** Records per admitted batch during sync: one transaction each. */
+  syncBatchRecords: 256,
+  /** Most records one sync round sends per origin before the next round continues. */
+  syncMaxRecordsPerRound: 50_000,
+  /** A whole sync round must finish within this (a day of records fits easily). */
+  syncTimeoutMs: 60_000,
+  /** Each step (one frame) of a sync must make progress within this. */
+  syncStepTimeoutMs: 10_000,
+  /** Fewest ms between two syncs with one peer, unless a gap asks for one. */
+  syncMinIntervalMs: 2_000,
+  /** Periodic anti-entropy with a random connected member. */
+  syncEveryMs: 15_000,
+  /** Redial lost members with exponential backoff between these bounds. */
+  redialMinMs: 500,
+  redialMaxMs: 30_000,
+  /** Keep at least this many member connections when addresses are known. */
+  minPeers: 4,
+  /** Gossipsub score: each invalid message weighs -10 (squared), decaying by 0.9 per heartbeat,
+   * so three forgeries cross the gossip threshold (-10) and ten the graylist (-80). */
+  invalidMessageWeight: -10,
+  invalidMessageDecay: 0.9
+} as const

@@ -1,0 +1,170 @@
+/**
+ * Catch-up sync, `/accord/sync/1.0.0`: how two members make sure each holds what the other has.
+ *
+ * In plain words: either side opens a stream and both sides say hello at once, with their
+ * version vector (for every chain they hold, its last seq and that record's id), the
+ * equivocation proofs they hold, and their view digest. From the other's hello each side works
+ * out what the other lacks: for every chain where it is ahead, the records after the other's
+ * seq (or from the other's seq itself, when the two disagree about the record there — that is a
+ * fork, and sending ours lets the other see it); then every proof the other does not have. It
+ * sends those records chain by chain, in order, one frame each, and a final DONE. Meanwhile it
+ * reads what the other sends and admits it in bounded batches through the same validator as
+ * gossip and the API. When nothing is missing the whole exchange is one round trip: hello and
+ * DONE each way.
+ *
+ * Frames are length-prefixed (varint); the first byte says what the frame is:
+ *   0x01 HELLO  JSON {vector, forks, digest}
+ *   0x02 RECORD the record's canonical bytes, exactly as signed
+ *   0x03 DONE   JSON {sent}
+ * Every read is bounded by a per-step timeout and the whole round by another; any error aborts
+ * the stream, and whatever was admitted before it stays admitted (it is on disk).
+ */
+import { lpStream } from '@libp2p/utils'
+import type { Stream } from '@libp2p/interface'
+import type { Ledger } from '../store/ledger.ts'
+import type { Admission, Fork, VersionVector } from '../records/index.ts'
+import { NET_DEFAULTS } from './options.ts'
+
+const HELLO = 0x01
+const RECORD = 0x02
+const DONE = 0x03
+
+export interface Hello { vector: VersionVector, forks: Fork[], digest: string }
+
+export interface SyncResult {
+  /** The other side's hello: its vector and digest as of this round. */
+  peer: Hello
+  sent: number
+  received: number
+  accepted: number
+  rejected: number
+  /** Bytes of frames written / read, including length prefixes, hellos and DONE. */
+  bytesOut: number
+  bytesIn: number
+  /** Bytes of the records themselves that were read. */
+  recordBytesIn: number
+  ms: number
+}
+
+export class SyncProtocolError extends Error {
+  static override name = 'SyncProtocolError'
+  constructor (message: string) { super(message); this.name = 'SyncProtocolError' }
+}
+
+export interface SyncOptions {
+  signal?: AbortSignal
+  /** Called with each batch's admissions (metrics, alarms). */
+  onAdmitted?: (admissions: Admission[]) => void
+}
+
+function frame (type: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(payload.length + 1)
+  out[0] = type
+  out.set(payload, 1)
+  return out
+}
+
+const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value))
+
+function varintLength (n: number): number {
+  let len = 1
+  while (n >= 0x80) { n = Math.floor(n / 128); len++ }
+  return len
+}
+
+export function helloOf (ledger: Ledger): Hello {
+  return { vector: ledger.vector(), forks: [...ledger.state.forks.values()], digest: ledger.digest() }
+}
+
+/** Where to start sending each chain the other side is behind on. */
+export function plan (ledger: Ledger, theirs: Hello): Array<{ origin: string, from: number, to: number }> {
+  const out: Array<{ origin: string, from: number, to: number }> = []
+  for (const [origin, mine] of Object.entries(ledger.vector())) {
+    const their = theirs.vector[origin]
+    let from = (their?.seq ?? 0) + 1
+    if (their != null && their.seq <= mine.seq && ledger.idAt(origin, their.seq) !== their.head) from = their.seq
+    if (from <= mine.seq) out.push({ origin, from, to: mine.seq })
+  }
+  return out
+}
+
+function validHello (value: unknown): value is Hello {
+  const h = value as Hello
+  return h != null && typeof h === 'object' && typeof h.digest === 'string' && h.vector != null && typeof h.vector === 'object' && Array.isArray(h.forks)
+}
+
+/** Runs one sync round on an open stream. Both sides call this; the protocol is symmetric. */
+export async function runSync (stream: Stream, ledger: Ledger, options: SyncOptions = {}): Promise<SyncResult> {
+  const started = Date.now()
+  const round = AbortSignal.timeout(NET_DEFAULTS.syncTimeoutMs)
+  const signal = options.signal != null ? AbortSignal.any([options.signal, round]) : round
+  const step = (): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(NET_DEFAULTS.syncStepTimeoutMs)])
+  const lp = lpStream(stream, { maxDataLength: NET_DEFAULTS.maxSyncFrameBytes })
+  const result = { sent: 0, received: 0, accepted: 0, rejected: 0, bytesOut: 0, bytesIn: 0, recordBytesIn: 0 }
+  const write = async (frames: Uint8Array[]): Promise<void> => {
+    for (const f of frames) result.bytesOut += f.length + varintLength(f.length)
+    await lp.writeV(frames, { signal: step() })
+  }
+
+  try {
+    await write([frame(HELLO, json(helloOf(ledger)))])
+    const first = (await lp.read({ signal: step() })).subarray()
+    result.bytesIn += first.length + varintLength(first.length)
+    if (first[0] !== HELLO) throw new SyncProtocolError('expected HELLO first')
+    const peer: unknown = JSON.parse(new TextDecoder().decode(first.subarray(1)))
+    if (!validHello(peer)) throw new SyncProtocolError('malformed HELLO')
+
+    const sending = (async () => {
+      for (const { origin, from, to } of plan(ledger, peer)) {
+        let next = from
+        while (next <= to && result.sent < NET_DEFAULTS.syncMaxRecordsPerRound) {
+          const chunk = ledger.range(origin, next, NET_DEFAULTS.syncBatchRecords)
+          if (chunk.length === 0) break
+          await write(chunk.map(r => frame(RECORD, r.bytes)))
+          result.sent += chunk.length
+          next = (chunk[chunk.length - 1]?.seq ?? to) + 1
+        }
+      }
+      const known = new Set(peer.forks.map(f => `${f.origin} ${f.seq}`))
+      for (const proof of ledger.forkProofs()) {
+        if (known.has(`${proof.fork.origin} ${proof.fork.seq}`)) continue
+        await write(proof.bytes.map(b => frame(RECORD, b)))
+        result.sent += 2
+      }
+      await write([frame(DONE, json({ sent: result.sent }))])
+    })()
+
+    const receiving = (async () => {
+      let batch: Uint8Array[] = []
+      const flush = (): void => {
+        if (batch.length === 0) return
+        const admissions = ledger.admitMany(batch)
+        for (const a of admissions) {
+          if (a.verdict === 'accept') result.accepted++
+          else if (a.verdict === 'reject') result.rejected++
+        }
+        options.onAdmitted?.(admissions)
+        batch = []
+      }
+      for (;;) {
+        const f = (await lp.read({ signal: step() })).subarray()
+        result.bytesIn += f.length + varintLength(f.length)
+        if (f[0] === DONE) break
+        if (f[0] !== RECORD) throw new SyncProtocolError(`unexpected frame type ${f[0]}`)
+        const bytes = f.slice(1)
+        result.received++
+        result.recordBytesIn += bytes.length
+        batch.push(bytes)
+        if (batch.length >= NET_DEFAULTS.syncBatchRecords) flush()
+      }
+      flush()
+    })()
+
+    await Promise.all([sending, receiving])
+    await stream.close({ signal: step() })
+    return { ...result, peer, ms: Date.now() - started }
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    throw err
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * When to sync, and with whom: on every new connection to a member, when gossip reveals a gap,
+ * and periodically with a random connected member. One round at a time per peer; a request
+ * that arrives during a round is folded into one more round after it; periodic rounds with one
+ * peer are at least `syncMinIntervalMs` apart. Inbound rounds are limited the same way.
+ *
+ * Records fetched by sync are not gossiped again (a day of catch-up would flood everyone), so a
+ * round that brought new records asks the node's other peers for a round too ('cascade'): after a
+ * partition heals, the news crosses the bridge and then spreads hop by hop, each hop one round.
+ * It stops by itself: a round that brings nothing new cascades no further.
+ */
+import { EventEmitter } from 'node:events'
+import type { Connection, Stream } from '@libp2p/interface'
+import type { Ledger } from '../store/ledger.ts'
+import type { Admission } from '../records/index.ts'
+import type { AccordLibp2p } from './libp2p-node.ts'
+import { runSync, type Hello, type SyncResult } from './sync-protocol.ts'
+import { NET_DEFAULTS, SYNC_PROTOCOL } from './options.ts'
+
+export type SyncReason = 'connect' | 'gap' | 'periodic' | 'manual' | 'cascade'
+
+export interface PeerView { hello: Hello, at: number }
+
+export interface SyncEvents {
+  synced: [peer: string, result: SyncResult, direction: 'outbound' | 'inbound']
+  failed: [peer: string, error: Error]
+  admitted: [admissions: Admission[]]
+}
+
+interface PeerState { running?: Promise<SyncResult | undefined>, again: boolean, last: number, inbound: boolean }
+
+export class SyncScheduler extends EventEmitter<SyncEvents> {
+  readonly #libp2p: AccordLibp2p
+  readonly #ledger: Ledger
+  readonly #isMember: (peer: string) => boolean
+  readonly #peers = new Map<string, PeerState>()
+  /** The latest hello of every peer we synced with: its digest and vector. */
+  readonly views = new Map<string, PeerView>()
+  #timer?: NodeJS.Timeout
+  #stopping = new AbortController()
+  rounds = 0
+  recordsFetched = 0
+
+  constructor (libp2p: AccordLibp2p, ledger: Ledger, isMember: (peer: string) => boolean) {
+    super()
+    this.#libp2p = libp2p
+    this.#ledger = ledger
+    this.#isMember = isMember
+  }
+
+  async start (): Promise<void> {
+    this.#stopping = new AbortController()
+    await this.#libp2p.handle(SYNC_PROTOCOL, async (stream: Stream, connection: Connection) => {
+      await this.#inbound(stream, connection)
+    }, { maxInboundStreams: 4, maxOutboundStreams: 4 })
+    this.#libp2p.addEventListener('peer:connect', this.#onConnect)
+    this.#timer = setInterval(() => { this.#periodic() }, NET_DEFAULTS.syncEveryMs)
+    this.#timer.unref()
+  }
+
+  async stop (): Promise<void> {
+    this.#stopping.abort(new Error('node stopping'))
+    if (this.#timer != null) clearInterval(this.#timer)
+    this.#libp2p.removeEventListener('peer:connect', this.#onConnect)
+    await this.#libp2p.unhandle(SYNC_PROTOCOL)
+    await Promise.allSettled([...this.#peers.values()].map(async p => await p.running))
+  }
+
+  /** Asks for a round with `peer`; resolves when it (or the round it was folded into) ends. */
+  async request (peer: string, reason: SyncReason): Promise<SyncResult | undefined> {
+    if (!this.#isMember(peer) || this.#stopping.signal.aborted) return undefined
+    const state = this.#state(peer)
+    if (state.running != null) {
+      if (reason !== 'periodic') state.again = true
+      return await state.running
+    }
+    if (reason === 'periodic' && Date.now() - state.last < NET_DEFAULTS.syncMinIntervalMs) return undefined
+    state.running = this.#loop(peer, state)
+    try {
+      return await state.running
+    } finally {
+      state.running = undefined
+    }
+  }
+
+  async #loop (peer: string, state: PeerState): Promise<SyncResult | undefined> {
+    let result: SyncResult | undefined
+    do {
+      state.again = false
+      state.last = Date.now()
+      result = await this.#outbound(peer)
+    } while (state.again && result != null && !this.#stopping.signal.aborted)
+    return result
+  }
+
+  async #outbound (peer: string): Promise<SyncResult | undefined> {
+    const connection = this.#libp2p.getConnections().find(c => c.remotePeer.toString() === peer && c.status === 'open')
+    if (connection == null) return undefined
+    try {
+      const stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(NET_DEFAULTS.syncStepTimeoutMs)]) })
+      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: a => this.emit('admitted', a) })
+      this.#record(peer, result, 'outbound')
+      return result
+    } catch (err) {
+      this.emit('failed', peer, err as Error)
+      return undefined
+    }
+  }
+
+  async #inbound (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const state = this.#state(peer)
+    if (!this.#isMember(peer) || state.inbound) {
+      // Rate limit: one inbound round per peer at a time.
+      stream.abort(new Error('a sync round with this peer is already running'))
+      return
+    }
+    state.inbound = true
+    try {
+      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: a => this.emit('admitted', a) })
+      this.#record(peer, result, 'inbound')
+    } catch (err) {
+      this.emit('failed', peer, err as Error)
+    } finally {
+      state.inbound = false
+    }
+  }
+
+  #record (peer: string, result: SyncResult, direction: 'outbound' | 'inbound'): void {
+    this.rounds++
+    this.recordsFetched += result.accepted
+    this.views.set(peer, { hello: result.peer, at: Date.now() })
+    this.emit('synced', peer, result, direction)
+    if (result.accepted > 0) {
+      for (const other of this.#connectedMembers()) if (other !== peer) void this.request(other, 'cascade')
+    }
+  }
+
+  #state (peer: string): PeerState {
+    let state = this.#peers.get(peer)
+    if (state == null) this.#peers.set(peer, state = { again: false, last: 0, inbound: false })
+    return state
+  }
+
+  #onConnect = (evt: CustomEvent<{ toString: () => string }>): void => {
+    const peer = evt.detail.toString()
+    // Only the side with the smaller peer id starts the round, so a new link runs one, not two.
+    if (this.#libp2p.peerId.toString() < peer) void this.request(peer, 'connect')
+  }
+
+  #connectedMembers (): string[] {
+    return [...new Set(this.#libp2p.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer.toString()))].filter(this.#isMember)
+  }
+
+  #periodic (): void {
+    const members = this.#connectedMembers()
+    const pick = members[Math.floor(Math.random() * members.length)]
+    if (pick != null) void this.request(pick, 'periodic')
+  }
+}

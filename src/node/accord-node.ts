@@ -1,0 +1,102 @@
+/**
+ * One member's node: its ledger (records on disk, the folded state) wired to its network
+ * (gossip, sync, the gate). Everything that writes goes through `submit`, which stores the
+ * record durably before publishing it.
+ */
+import { EventEmitter } from 'node:events'
+import { Ledger } from '../store/ledger.ts'
+import { Network, memberPeerId, type NetworkInit } from '../net/index.ts'
+import { SigningKey, type Admission, type Fork, type HeldRecord, type Roster, type VersionVector } from '../records/index.ts'
+
+export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
+  id: string
+  seed: Uint8Array
+  roster: Roster
+  /** SQLite file for the ledger (or ':memory:'). */
+  dbPath: string
+}
+
+export interface PeerStatus { id: string, peerId: string, connected: boolean, digest?: string, agrees?: boolean, seenAt?: number }
+
+export interface ViewSummary {
+  id: string
+  digest: string
+  vector: VersionVector
+  counts: Record<string, number>
+  peers: PeerStatus[]
+}
+
+export interface NodeEvents {
+  record: [record: HeldRecord]
+  equivocation: [fork: Fork]
+}
+
+export class AccordNode extends EventEmitter<NodeEvents> {
+  readonly id: string
+  readonly ledger: Ledger
+  readonly network: Network
+  readonly #key: SigningKey
+
+  private constructor (init: NodeInit, ledger: Ledger, network: Network) {
+    super()
+    this.id = init.id
+    this.#key = new SigningKey(init.seed)
+    this.ledger = ledger
+    this.network = network
+    ledger.on('accepted', r => this.emit('record', r))
+    ledger.on('equivocation', f => this.emit('equivocation', f))
+  }
+
+  static async create (init: NodeInit): Promise<AccordNode> {
+    const ledger = new Ledger({ path: init.dbPath, roster: init.roster })
+    try {
+      const network = await Network.create({ ...init, ledger, seed: init.seed })
+      return new AccordNode(init, ledger, network)
+    } catch (err) {
+      ledger.close()
+      throw err
+    }
+  }
+
+  get peerId (): string { return this.network.peerId }
+  get multiaddrs (): string[] { return this.network.multiaddrs }
+
+  async start (): Promise<void> { await this.network.start() }
+
+  async stop (): Promise<void> {
+    try {
+      await this.network.stop()
+    } finally {
+      this.ledger.close()
+    }
+  }
+
+  /** Signs, stores (durably) and publishes this member's next record. */
+  async submit (kind: string, body: object): Promise<Admission> {
+    const admission = this.ledger.author(this.id, this.#key, kind, body)
+    if (admission.verdict === 'accept' && admission.bytes != null) {
+      await this.network.publish(admission.bytes).catch(() => 0)
+    }
+    return admission
+  }
+
+  digest (): string { return this.ledger.digest() }
+
+  view (): ViewSummary {
+    const digest = this.ledger.digest()
+    const connected = new Set(this.network.connectedMembers())
+    const peers: PeerStatus[] = []
+    for (const member of this.ledger.roster.list()) {
+      if (member.id === this.id) continue
+      const peerId = memberPeerId(member)
+      const seen = this.network.sync.views.get(peerId)
+      peers.push({
+        id: member.id,
+        peerId,
+        connected: connected.has(member.id),
+        ...(seen != null ? { digest: seen.hello.digest, agrees: seen.hello.digest === digest, seenAt: seen.at } : {})
+      })
+    }
+    return { id: this.id, digest, vector: this.ledger.vector(), counts: Object.fromEntries(this.ledger.state.countsByKind), peers }
+  }
+}
