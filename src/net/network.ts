@@ -47,6 +47,11 @@ export class Network {
       ...(init.onVerdict != null ? { onVerdict: init.onVerdict } : {})
     })
     this.sync = new SyncScheduler(libp2p, init.ledger, peer => this.memberOf(peer) != null)
+    // An equivocation's proof must reach everyone, but gossip drops the second record as a
+    // duplicate seq: push the proof by sync to every connected member at once.
+    init.ledger.on('equivocation', () => {
+      for (const c of this.libp2p.getConnections()) void this.sync.request(c.remotePeer.toString(), 'cascade')
+    })
     this.dialer = new Dialer(libp2p, { bootstrap: init.bootstrap ?? [], isMember: peer => this.memberOf(peer) != null, blocked: peer => this.#blocked.has(peer) })
   }
 
