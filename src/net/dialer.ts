@@ -22,6 +22,8 @@ export class Dialer {
   readonly #init: DialerInit
   /** Peers this node always keeps a link to: its bootstrap members. */
   readonly #keep = new Map<string, Multiaddr[]>()
+  /** Bootstrap addresses given without a peer id: dialed until the peer behind them is known. */
+  readonly #unnamed: Multiaddr[] = []
   readonly #attempts = new Map<string, number>()
   readonly #timers = new Map<string, NodeJS.Timeout>()
   #tick?: NodeJS.Timeout
@@ -33,7 +35,7 @@ export class Dialer {
     for (const text of init.bootstrap) {
       const addr = multiaddr(text)
       const peer = addr.getComponents().find(c => c.name === 'p2p')?.value
-      if (peer == null) throw new TypeError(`bootstrap address ${text} has no /p2p/<peer id>`)
+      if (peer == null) { this.#unnamed.push(addr); continue }
       if (peer === libp2p.peerId.toString()) continue
       this.#keep.set(peer, [...(this.#keep.get(peer) ?? []), addr])
     }
@@ -47,6 +49,7 @@ export class Dialer {
     this.#libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
     this.#libp2p.addEventListener('peer:connect', this.#onConnect)
     for (const peer of this.#keep.keys()) this.#schedule(peer, 0)
+    for (const addr of this.#unnamed) void this.#dialUnnamed(addr, 0)
     this.#tick = setInterval(() => { void this.#topUp() }, 5_000)
     this.#tick.unref()
   }
@@ -89,6 +92,20 @@ export class Dialer {
       this.#attempts.set(peer, n)
       const base = Math.min(NET_DEFAULTS.redialMaxMs, NET_DEFAULTS.redialMinMs * 2 ** (n - 1))
       if (this.#keep.has(peer)) this.#schedule(peer, base / 2 + Math.random() * base / 2)
+    }
+  }
+
+  /** Dials an address whose peer is not known yet; the peer found there is kept from then on. */
+  async #dialUnnamed (addr: Multiaddr, attempt: number): Promise<void> {
+    if (!this.#running) return
+    try {
+      const connection = await this.#libp2p.dial(addr, { signal: AbortSignal.timeout(5_000) })
+      const peer = connection.remotePeer.toString()
+      this.#keep.set(peer, [addr])
+    } catch {
+      const base = Math.min(NET_DEFAULTS.redialMaxMs, NET_DEFAULTS.redialMinMs * 2 ** attempt)
+      const timer = setTimeout(() => { void this.#dialUnnamed(addr, attempt + 1) }, base / 2 + Math.random() * base / 2)
+      timer.unref()
     }
   }
 

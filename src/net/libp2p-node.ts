@@ -15,6 +15,8 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import type { Message } from '@libp2p/gossipsub'
 import type { RPC } from '@libp2p/gossipsub/message'
 import { createHash } from 'node:crypto'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import type { Registry } from 'prom-client'
 import { membersOnlyGater, type GaterInit } from './gater.ts'
 import { NET_DEFAULTS, RECORDS_TOPIC } from './options.ts'
 
@@ -38,6 +40,8 @@ export interface Libp2pInit extends GaterInit {
    * is switched off here only; real deployments keep it against Sybil peers on one host.
    */
   loopback?: boolean
+  /** Where libp2p's own metrics go (connections, streams, bytes per protocol). */
+  metricsRegistry?: Registry
 }
 
 /** The record id (SHA-256 of the signed bytes) is the gossip message id, so duplicates die everywhere. */
@@ -93,6 +97,7 @@ export async function createAccordLibp2p (init: Libp2pInit): Promise<AccordLibp2
     // Under CPU load (50 nodes on 2 cores) pings time out; aborting the connection then loses
     // messages, while a slow-but-alive peer is still worth keeping. Failures are only logged.
     connectionMonitor: { abortConnectionOnPingFailure: false },
+    ...(init.metricsRegistry != null ? { metrics: prometheusMetrics({ registry: init.metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: true }) } : {}),
     services: { identify: identify(), ping: ping(), pubsub }
   })
 }

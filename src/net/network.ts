@@ -2,6 +2,7 @@
  * The network room's one entry: a member's libp2p node carrying its ledger's records by gossip
  * and catch-up sync, admitting only roster members.
  */
+import type { Registry } from 'prom-client'
 import type { Ledger } from '../store/ledger.ts'
 import type { Admission, Roster } from '../records/index.ts'
 import { createAccordLibp2p, type AccordLibp2p } from './libp2p-node.ts'
@@ -9,6 +10,7 @@ import { RecordGossip } from './gossip.ts'
 import { SyncScheduler } from './sync-scheduler.ts'
 import { Dialer } from './dialer.ts'
 import { memberPeerId } from './peer-ids.ts'
+import { askStatus, serveStatus, STATUS_PROTOCOL, type PeerStatusAnswer } from './status-protocol.ts'
 
 export interface NetworkInit {
   ledger: Ledger
@@ -26,6 +28,8 @@ export interface NetworkInit {
   loopback?: boolean
   /** Every verdict gossip reaches, with the peer that sent it. */
   onVerdict?: (admission: Admission, peer: string) => void
+  /** A prom-client registry for libp2p's own metrics. */
+  metricsRegistry?: Registry
 }
 
 export class Network {
@@ -67,6 +71,7 @@ export class Network {
       transport: init.transport ?? 'tcp',
       ...(init.memoryLatencyMs != null ? { memoryLatencyMs: init.memoryLatencyMs } : {}),
       loopback,
+      ...(init.metricsRegistry != null ? { metricsRegistry: init.metricsRegistry } : {}),
       allowed,
       blocked: peer => self != null && self.#blocked.has(peer)
     })
@@ -99,6 +104,7 @@ export class Network {
   async start (): Promise<void> {
     if (this.libp2p.status !== 'started') await this.libp2p.start()
     this.gossip.start()
+    await serveStatus(this.libp2p, this.#ledger, peer => this.memberOf(peer) != null)
     await this.sync.start()
     await this.dialer.start()
   }
@@ -106,6 +112,7 @@ export class Network {
   async stop (): Promise<void> {
     this.dialer.stop()
     await this.sync.stop()
+    await this.libp2p.unhandle(STATUS_PROTOCOL)
     this.gossip.stop()
     await this.libp2p.stop()
   }
@@ -113,6 +120,23 @@ export class Network {
   /** Publishes a record that is already durably in the ledger. */
   async publish (bytes: Uint8Array): Promise<number> {
     return await this.gossip.publish(bytes)
+  }
+
+  /**
+   * Asks every connected member for its digest now. A member that differs from us is also
+   * offered a sync round (subject to the usual per-peer limits).
+   */
+  async peerStatuses (): Promise<Map<string, PeerStatusAnswer>> {
+    const ours = this.#ledger.digest()
+    const peers = [...new Set(this.libp2p.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer.toString()))].filter(p => this.memberOf(p) != null)
+    const answers = await Promise.all(peers.map(async p => [p, await askStatus(this.libp2p, p)] as const))
+    const out = new Map<string, PeerStatusAnswer>()
+    for (const [peer, answer] of answers) {
+      if (answer == null) continue
+      out.set(peer, answer)
+      if (answer.digest !== ours) void this.sync.request(peer, 'periodic')
+    }
+    return out
   }
 
   async dial (addr: string): Promise<void> {

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events'
 import { Ledger } from '../store/ledger.ts'
 import { Network, memberPeerId, type NetworkInit } from '../net/index.ts'
 import { SigningKey, type Admission, type Fork, type HeldRecord, type Roster, type VersionVector } from '../records/index.ts'
+import { FloodDetector, type Alarm } from './alarms.ts'
 
 export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
   id: string
@@ -29,6 +30,7 @@ export interface ViewSummary {
 export interface NodeEvents {
   record: [record: HeldRecord]
   equivocation: [fork: Fork]
+  alarm: [alarm: Alarm]
 }
 
 export class AccordNode extends EventEmitter<NodeEvents> {
@@ -36,6 +38,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   readonly ledger: Ledger
   readonly network: Network
   readonly #key: SigningKey
+  readonly #flood = new FloodDetector()
 
   private constructor (init: NodeInit, ledger: Ledger, network: Network) {
     super()
@@ -44,14 +47,33 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     this.ledger = ledger
     this.network = network
     ledger.on('accepted', r => this.emit('record', r))
-    ledger.on('equivocation', f => this.emit('equivocation', f))
+    ledger.on('equivocation', f => {
+      this.emit('equivocation', f)
+      this.emit('alarm', { type: 'equivocation', origin: f.origin, seq: f.seq, ids: f.ids, at: Date.now() })
+    })
+  }
+
+  /** Called by the network for every gossip verdict: watches for floods of rejected records. */
+  #onVerdict (admission: Admission, peer: string): void {
+    if (admission.verdict !== 'reject') return
+    const count = this.#flood.hit(peer)
+    if (count == null) return
+    const member = this.network.memberOf(peer)
+    this.emit('alarm', { type: 'reject-flood', peer, ...(member != null ? { member } : {}), rejects: count, windowMs: this.#flood.windowMs, lastCode: admission.code, at: Date.now() })
   }
 
   static async create (init: NodeInit): Promise<AccordNode> {
     const ledger = new Ledger({ path: init.dbPath, roster: init.roster })
     try {
-      const network = await Network.create({ ...init, ledger, seed: init.seed })
-      return new AccordNode(init, ledger, network)
+      let self: AccordNode | undefined
+      const network = await Network.create({
+        ...init,
+        ledger,
+        seed: init.seed,
+        onVerdict: (admission, peer) => { init.onVerdict?.(admission, peer); if (self != null) self.#onVerdict(admission, peer) }
+      })
+      self = new AccordNode(init, ledger, network)
+      return self
     } catch (err) {
       ledger.close()
       throw err
@@ -72,7 +94,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   }
 
   /** Signs, stores (durably) and publishes this member's next record. */
-  async submit (kind: string, body: object): Promise<Admission> {
+  async submit (kind: string, body: object): Promise<Admission & { bytes?: Uint8Array }> {
     const admission = this.ledger.author(this.id, this.#key, kind, body)
     if (admission.verdict === 'accept' && admission.bytes != null) {
       await this.network.publish(admission.bytes).catch(() => 0)
@@ -82,19 +104,23 @@ export class AccordNode extends EventEmitter<NodeEvents> {
 
   digest (): string { return this.ledger.digest() }
 
-  view (): ViewSummary {
+  /** The node's view, with every connected member asked for its digest right now. */
+  async view (): Promise<ViewSummary> {
+    const statuses = await this.network.peerStatuses()
     const digest = this.ledger.digest()
     const connected = new Set(this.network.connectedMembers())
     const peers: PeerStatus[] = []
     for (const member of this.ledger.roster.list()) {
       if (member.id === this.id) continue
       const peerId = memberPeerId(member)
-      const seen = this.network.sync.views.get(peerId)
+      const now = statuses.get(peerId)
+      const seen = now != null ? { digest: now.digest, at: Date.now() } : this.network.sync.views.get(peerId)
+      const peerDigest = seen != null && 'hello' in seen ? seen.hello.digest : seen?.digest
       peers.push({
         id: member.id,
         peerId,
         connected: connected.has(member.id),
-        ...(seen != null ? { digest: seen.hello.digest, agrees: seen.hello.digest === digest, seenAt: seen.at } : {})
+        ...(seen != null && peerDigest != null ? { digest: peerDigest, agrees: peerDigest === digest, seenAt: seen.at } : {})
       })
     }
     return { id: this.id, digest, vector: this.ledger.vector(), counts: Object.fromEntries(this.ledger.state.countsByKind), peers }

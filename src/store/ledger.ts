@@ -28,6 +28,8 @@ export interface LedgerEvents {
   accepted: [record: HeldRecord]
   equivocation: [fork: Fork]
   gap: [gap: Gap]
+  /** Every admission's verdict, whatever door it came through (metrics). */
+  verdict: [admission: Admission]
 }
 
 export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
@@ -107,6 +109,7 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     for (const record of accepted) this.emit('accepted', record)
     for (const fork of forks) this.emit('equivocation', fork)
     for (const gap of gaps) this.emit('gap', gap)
+    if (this.listenerCount('verdict') > 0) for (const r of results) this.emit('verdict', r)
     return results
   }
 

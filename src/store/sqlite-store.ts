@@ -101,6 +101,20 @@ export class SqliteStore {
     return this.#range.all(origin, from, to, limit).map(row => rowToStored(row) as StoredRecord)
   }
 
+  /**
+   * Records in the order this node first held them, filtered, after the opaque cursor `after`
+   * (the local row number of the last record of the previous page).
+   */
+  list (q: { kind?: string, origin?: string, since?: number, after?: number, limit: number }): Array<StoredRecord & { cursor: number }> {
+    const where: string[] = ['rowid > @after']
+    if (q.kind != null) where.push('kind = @kind')
+    if (q.origin != null) where.push('origin = @origin')
+    if (q.since != null) where.push('time >= @since')
+    const rows = this.#db.prepare(`SELECT rowid AS cursor, origin, seq, id, kind, bytes, received_at AS receivedAt FROM records WHERE ${where.join(' AND ')} ORDER BY rowid LIMIT @limit`)
+      .all({ after: q.after ?? 0, kind: q.kind, origin: q.origin, since: q.since, limit: q.limit }) as Array<{ cursor: number }>
+    return rows.map(r => ({ ...(rowToStored(r) as StoredRecord), cursor: r.cursor }))
+  }
+
   /** Every stored record, chain by chain, in order: what a reopened node folds. */
   * all (): Generator<StoredRecord> {
     const stmt = this.#db.prepare('SELECT origin, seq, id, kind, bytes, received_at AS receivedAt FROM records ORDER BY origin, seq')

@@ -1,0 +1,61 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { ApiContext } from './server.ts'
+import { ApiError } from './errors.ts'
+import { page, strParam } from './query.ts'
+
+export function registryRoutes (ctx: ApiContext): FastifyPluginAsync {
+  const state = () => ctx.node.ledger.state
+
+  const modelView = (id: string) => {
+    const s = state()
+    const model = s.model(id)
+    if (model == null) return undefined
+    return {
+      ...model,
+      conflicts: s.conflicts('model', id),
+      lineage: {
+        ancestors: s.ancestors(id),
+        descendants: s.descendants(id).map(d => ({ modelId: d, jurisdiction: s.model(d)?.jurisdiction ?? null, relation: s.model(d)?.parent?.relation ?? null, parent: s.model(d)?.parent?.modelId ?? null }))
+      }
+    }
+  }
+
+  return async (app) => {
+    app.get('/v1/models', async (req) => {
+      const q = req.query as Record<string, unknown>
+      const jurisdiction = strParam(q, 'jurisdiction')
+      const stage = strParam(q, 'stage')
+      const ids = [...state().models.keys()].sort()
+      const models = ids.map(id => state().model(id)).filter(m => m != null)
+        .filter(m => (jurisdiction == null || m.jurisdiction === jurisdiction) && (stage == null || m.stage === stage))
+      return page(models, q)
+    })
+
+    app.get('/v1/models/:id', async (req) => {
+      const { id } = req.params as { id: string }
+      const view = modelView(id)
+      if (view == null) throw new ApiError(404, 'not-found', `no model ${id} is registered`, 'id')
+      return view
+    })
+
+    app.get('/v1/incidents', async (req) => {
+      const q = req.query as Record<string, unknown>
+      const severity = strParam(q, 'severity')
+      const model = strParam(q, 'model')
+      const origin = strParam(q, 'origin')
+      const s = state()
+      const incidents = [...s.incidents.keys()].sort().map(id => s.incident(id)).filter(i => i != null)
+        .filter(i => (severity == null || i.severity === severity) && (model == null || i.modelIds.includes(model)) && (origin == null || i.origin === origin))
+        .map(i => ({ ...i, corroborations: s.corroborationsOf(i.incidentId).length }))
+      return page(incidents, q)
+    })
+
+    app.get('/v1/incidents/:id', async (req) => {
+      const { id } = req.params as { id: string }
+      const s = state()
+      const incident = s.incident(id)
+      if (incident == null) throw new ApiError(404, 'not-found', `no incident ${id} is reported`, 'id')
+      return { ...incident, conflicts: s.conflicts('incident', id), corroborations: s.corroborationsOf(id) }
+    })
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The node's HTTP API (Fastify), on 127.0.0.1 unless the operator says otherwise. Every route
+ * but `GET /v1/health` needs `Authorization: Bearer <token>`; errors are always
+ * `{error: {code, message, field?}}`; records enter through the same validator as gossip.
+ */
+import Fastify, { type FastifyInstance } from 'fastify'
+import { timingSafeEqual } from 'node:crypto'
+import type { AccordNode } from '../node/accord-node.ts'
+import type { NodeMetrics } from '../node/metrics.ts'
+import { ApiError, errorBody, fromFastifyError } from './errors.ts'
+import { EventLog } from './event-log.ts'
+import { recordRoutes } from './routes-records.ts'
+import { registryRoutes } from './routes-registry.ts'
+import { liveRoutes } from './routes-live.ts'
+
+export interface ApiContext {
+  node: AccordNode
+  token: string
+  events: EventLog
+  metrics: NodeMetrics
+}
+
+/** Bodies are a record's body plus a little: 256 KiB is four times the largest record. */
+export const API_BODY_LIMIT = 256 * 1024
+
+function tokenMatches (header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.startsWith('Bearer ') === true ? header.slice(7).trim() : '')
+  const wanted = Buffer.from(token)
+  return given.length === wanted.length && timingSafeEqual(given, wanted)
+}
+
+export function createApi (ctx: ApiContext): FastifyInstance {
+  const app = Fastify({ bodyLimit: API_BODY_LIMIT, logger: false, return503OnClosing: true })
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method === 'GET' && req.url.split('?')[0] === '/v1/health') return
+    if (!tokenMatches(req.headers.authorization, ctx.token)) {
+      await reply.code(401).header('www-authenticate', 'Bearer').send(errorBody('unauthorized', 'missing or wrong bearer token (see <data>/api-token)'))
+    }
+  })
+
+  app.setErrorHandler(async (err, _req, reply) => {
+    const e = err instanceof ApiError ? err : fromFastifyError(err as never)
+    await reply.code(e.status).send(errorBody(e.code, e.message, e.field))
+  })
+  app.setNotFoundHandler(async (req, reply) => {
+    await reply.code(404).send(errorBody('not-found', `no route ${req.method} ${req.url.split('?')[0]}`))
+  })
+
+  app.register(recordRoutes(ctx))
+  app.register(registryRoutes(ctx))
+  app.register(liveRoutes(ctx))
+  return app
+}
+
+/** Feeds the node's records and alarms into the event log that `/v1/events` streams. */
+export function connectEvents (node: AccordNode, events: EventLog): void {
+  node.on('record', r => events.push('record', { id: r.id, origin: r.origin, seq: r.seq, kind: r.kind, time: r.time, body: r.body }))
+  node.on('alarm', a => events.push('alarm', a))
+}

@@ -1,0 +1,34 @@
+/** Human-readable lines for the CLI. */
+const time = (ms: unknown): string => typeof ms === 'number' ? new Date(ms).toISOString().replace('.000Z', 'Z') : '?'
+
+function summary (kind: string, body: Record<string, unknown>): string {
+  switch (kind) {
+    case 'model.register': return `${String(body.modelId)} "${String(body.name)}" by ${String(body.developer)}, ${String(body.stage)}, ${String(body.trainingComputeFlop)} FLOP`
+    case 'incident.report': return `${String(body.incidentId)} [${String(body.severity).toUpperCase()}] ${String(body.title)} (models ${(body.modelIds as string[] | undefined)?.join(', ') ?? '?'})`
+    default: {
+      const id = body.modelId ?? body.incidentId ?? body.declarationId ?? body.proposalId
+      return `${id != null ? String(id) + ' ' : ''}${JSON.stringify(body).slice(0, 100)}`
+    }
+  }
+}
+
+export function formatRecord (r: Record<string, unknown>): string {
+  return `${time(r.time)}  ${String(r.origin).padEnd(4)} #${String(r.seq).padEnd(5)} ${String(r.kind).padEnd(22)} ${summary(String(r.kind), (r.body ?? {}) as Record<string, unknown>)}`
+}
+
+export function formatEvent (event: string, data: unknown): string {
+  if (event === 'record') return formatRecord(data as Record<string, unknown>)
+  return `${new Date().toISOString()}  ${event.toUpperCase()}  ${JSON.stringify(data)}`
+}
+
+export function formatView (v: { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, peers: Array<{ id: string, connected: boolean, digest?: string, agrees?: boolean }> }): string {
+  const lines = [`node ${v.id}  digest ${v.digest.slice(0, 16)}…  records ${Object.values(v.counts).reduce((a, b) => a + b, 0)}`]
+  lines.push(`chains: ${Object.entries(v.vector).map(([o, t]) => `${o}:${t.seq}`).join(' ') || '(none)'}`)
+  for (const p of v.peers) {
+    const state = !p.connected ? 'not connected' : p.agrees === true ? 'agrees' : p.agrees === false ? 'differs (catching up)' : 'connected'
+    lines.push(`  ${p.id.padEnd(5)} ${state}`)
+  }
+  const connected = v.peers.filter(p => p.connected)
+  lines.push(connected.length > 0 && connected.every(p => p.agrees === true) ? 'all connected members agree' : `${connected.filter(p => p.agrees === true).length}/${connected.length} connected members agree`)
+  return lines.join('\n')
+}

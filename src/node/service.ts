@@ -1,0 +1,100 @@
+/**
+ * A running national node, from its config: key and charter checked, ledger and network
+ * started, HTTP API listening, logs and metrics wired. `stop()` closes everything in order so
+ * no accepted record is lost and the store closes cleanly.
+ */
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { AccordNode } from './accord-node.ts'
+import { loadKey } from './keys.ts'
+import { readCharter, rosterOf, CharterError, type Charter } from './charter.ts'
+import { DB_FILE, ensureToken, lockDataDir } from './data-dir.ts'
+import { createLogger, type Logger } from './logger.ts'
+import { NodeMetrics } from './metrics.ts'
+import type { NodeConfig } from './config.ts'
+import { createApi, connectEvents } from '../api/server.ts'
+import { EventLog } from '../api/event-log.ts'
+
+export interface RunningNode {
+  node: AccordNode
+  charter: Charter
+  api: FastifyInstance
+  apiUrl: string
+  token: string
+  log: Logger
+  stop: () => Promise<void>
+}
+
+export async function startNodeService (config: NodeConfig, logDestination?: NodeJS.WritableStream): Promise<RunningNode> {
+  const log = createLogger(config.id, config.logLevel as never, logDestination)
+  const key = loadKey(config.data)
+  if (key.id !== config.id) throw new CharterError(`the key in ${config.data} belongs to ${key.id}, not ${config.id}`)
+  const charter = readCharter(config.charter)
+  const listed = charter.members.find(m => m.id === config.id)
+  if (listed == null) throw new CharterError(`charter ${config.charter} does not list ${config.id}`)
+  if (listed.publicKey !== key.key.publicKeyB64) throw new CharterError(`charter ${config.charter} lists another key for ${config.id} than the one in ${config.data}`)
+
+  const release = lockDataDir(config.data)
+  const token = ensureToken(config.data)
+  const metrics = new NodeMetrics()
+  let node: AccordNode
+  try {
+    node = await AccordNode.create({
+      id: config.id,
+      seed: key.key.seed,
+      roster: rosterOf(charter),
+      dbPath: join(config.data, DB_FILE),
+      listen: config.listen,
+      announce: config.announce,
+      bootstrap: config.bootstrap,
+      observers: config.observers,
+      metricsRegistry: metrics.registry,
+      onVerdict: a => { if (a.verdict === 'accept') metrics.gossipDeliveries.inc() }
+    })
+  } catch (err) {
+    release()
+    throw err
+  }
+  const events = new EventLog()
+  connectEvents(node, events)
+  node.on('record', r => { metrics.record(r); log.debug({ record: r.id, origin: r.origin, seq: r.seq, kind: r.kind }, 'record accepted') })
+  node.on('alarm', a => log.warn({ alarm: a }, `ALARM ${a.type}`))
+  node.ledger.on('verdict', a => metrics.verdict(a))
+  node.network.sync.on('synced', (peer, r, direction) => {
+    metrics.syncRounds.inc({ direction })
+    metrics.syncFetched.inc(r.accepted)
+    if (r.accepted > 0 || r.rejected > 0) log.info({ peer: node.network.memberOf(peer), direction, accepted: r.accepted, rejected: r.rejected, sent: r.sent, ms: r.ms }, 'sync round')
+  })
+  node.network.sync.on('failed', (peer, err) => { metrics.syncFailures.inc(); log.debug({ peer: node.network.memberOf(peer), err: err.message }, 'sync round failed') })
+  node.on('equivocation', () => metrics.equivocations.inc())
+  node.network.libp2p.addEventListener('peer:connect', e => log.info({ peer: node.network.memberOf(e.detail.toString()) ?? e.detail.toString() }, 'member connected'))
+  node.network.libp2p.addEventListener('peer:disconnect', e => log.info({ peer: node.network.memberOf(e.detail.toString()) ?? e.detail.toString() }, 'member disconnected'))
+
+  const api = createApi({ node, token, events, metrics })
+  try {
+    await node.start()
+    await api.listen({ host: config.apiHost, port: config.apiPort })
+  } catch (err) {
+    await api.close().catch(() => undefined)
+    await node.stop().catch(() => undefined)
+    release()
+    throw err
+  }
+  const address = api.server.address()
+  const port = typeof address === 'object' && address != null ? address.port : config.apiPort
+  const apiUrl = `http://${config.apiHost}:${port}`
+  log.info({ peerId: node.peerId, listen: node.multiaddrs, api: apiUrl, records: node.ledger.size, digest: node.digest() }, 'node started')
+
+  let stopping: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('stopping')
+      await api.close().catch(err => log.error({ err }, 'closing API'))
+      await node.stop()
+      release()
+      log.info({ records: node.ledger.size }, 'stopped cleanly')
+    })()
+    await stopping
+  }
+  return { node, charter, api, apiUrl, token, log, stop }
+}
