@@ -50,7 +50,7 @@ export class Dialer {
     this.#libp2p.addEventListener('peer:connect', this.#onConnect)
     for (const peer of this.#keep.keys()) this.#schedule(peer, 0)
     for (const addr of this.#unnamed) void this.#dialUnnamed(addr, 0)
-    this.#tick = setInterval(() => { void this.#topUp() }, 5_000)
+    this.#tick = setInterval(() => { void this.topUp() }, 5_000)
     this.#tick.unref()
   }
 
@@ -118,7 +118,8 @@ export class Dialer {
     if (this.#keep.has(peer) && this.#init.isMember(peer)) this.#schedule(peer, NET_DEFAULTS.redialMinMs)
   }
 
-  async #topUp (): Promise<void> {
+  /** Dials known members while fewer than `minPeers` are connected (also every 5 s). */
+  async topUp (): Promise<void> {
     if (!this.#running) return
     for (const peer of this.#keep.keys()) if (!this.#connected(peer)) this.#schedule(peer, 0)
     const connected = new Set(this.#libp2p.getConnections().map(c => c.remotePeer.toString()))

@@ -13,7 +13,7 @@
  * DONE each way.
  *
  * Frames are length-prefixed (varint); the first byte says what the frame is:
- *   0x01 HELLO  JSON {vector, forks, digest}
+ *   0x01 HELLO  JSON {vector, forks, digest, members} (members: where the sender's peers listen)
  *   0x02 RECORD the record's canonical bytes, exactly as signed
  *   0x03 DONE   JSON {sent}
  * Every read is bounded by a per-step timeout and the whole round by another; any error aborts
@@ -29,7 +29,13 @@ const HELLO = 0x01
 const RECORD = 0x02
 const DONE = 0x03
 
-export interface Hello { vector: VersionVector, forks: Fork[], digest: string }
+export interface Hello {
+  vector: VersionVector
+  forks: Fork[]
+  digest: string
+  /** Listen addresses of members the sender is connected to, so members find each other. */
+  members?: Record<string, string[]>
+}
 
 export interface SyncResult {
   /** The other side's hello: its vector and digest as of this round. */
@@ -55,6 +61,8 @@ export interface SyncOptions {
   signal?: AbortSignal
   /** Called with each batch's admissions (metrics, alarms). */
   onAdmitted?: (admissions: Admission[]) => void
+  /** Member peer id → listen addresses, shared in the hello. */
+  members?: Record<string, string[]>
 }
 
 function frame (type: number, payload: Uint8Array): Uint8Array {
@@ -72,8 +80,8 @@ function varintLength (n: number): number {
   return len
 }
 
-export function helloOf (ledger: Ledger): Hello {
-  return { vector: ledger.vector(), forks: [...ledger.state.forks.values()], digest: ledger.digest() }
+export function helloOf (ledger: Ledger, members?: Record<string, string[]>): Hello {
+  return { vector: ledger.vector(), forks: [...ledger.state.forks.values()], digest: ledger.digest(), ...(members != null ? { members } : {}) }
 }
 
 /** Where to start sending each chain the other side is behind on. */
@@ -107,7 +115,7 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
   }
 
   try {
-    await write([frame(HELLO, json(helloOf(ledger)))])
+    await write([frame(HELLO, json(helloOf(ledger, options.members)))])
     const first = (await lp.read({ signal: step() })).subarray()
     result.bytesIn += first.length + varintLength(first.length)
     if (first[0] !== HELLO) throw new SyncProtocolError('expected HELLO first')

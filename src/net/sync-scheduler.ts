@@ -11,6 +11,8 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Connection, Stream } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { Ledger } from '../store/ledger.ts'
 import type { Admission } from '../records/index.ts'
 import type { AccordLibp2p } from './libp2p-node.ts'
@@ -98,7 +100,8 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     if (connection == null) return undefined
     try {
       const stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(NET_DEFAULTS.syncStepTimeoutMs)]) })
-      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: a => this.emit('admitted', a) })
+      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: a => this.emit('admitted', a), members: await this.#directory() })
+      await this.#learn(result.peer.members)
       this.#record(peer, result, 'outbound')
       return result
     } catch (err) {
@@ -117,12 +120,37 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     }
     state.inbound = true
     try {
-      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: a => this.emit('admitted', a) })
+      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: a => this.emit('admitted', a), members: await this.#directory() })
+      await this.#learn(result.peer.members)
       this.#record(peer, result, 'inbound')
     } catch (err) {
       this.emit('failed', peer, err as Error)
     } finally {
       state.inbound = false
+    }
+  }
+
+  /** Where the members this node is connected to listen (as identify told us). */
+  async #directory (): Promise<Record<string, string[]>> {
+    const out: Record<string, string[]> = {}
+    for (const peer of this.#connectedMembers().slice(0, 64)) {
+      try {
+        const known = await this.#libp2p.peerStore.get(peerIdFromString(peer))
+        const addrs = known.addresses.map(a => a.multiaddr.toString()).slice(0, 8)
+        if (addrs.length > 0) out[peer] = addrs
+      } catch {}
+    }
+    return out
+  }
+
+  /** Learns where other members listen from a peer's hello (members only, bounded). */
+  async #learn (members: Record<string, string[]> | undefined): Promise<void> {
+    if (members == null || typeof members !== 'object') return
+    for (const [peer, addrs] of Object.entries(members).slice(0, 256)) {
+      if (peer === this.#libp2p.peerId.toString() || !this.#isMember(peer) || !Array.isArray(addrs)) continue
+      try {
+        await this.#libp2p.peerStore.merge(peerIdFromString(peer), { multiaddrs: addrs.slice(0, 8).map(a => multiaddr(a)) })
+      } catch {}
     }
   }
 

@@ -1,0 +1,99 @@
+import { strict as assert } from 'node:assert'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { accord, startNode } from './run-cli.ts'
+import { freePort } from '../ports.ts'
+import { waitFor } from '../fixtures.ts'
+
+describe('cli: end to end through the real accord command', function () {
+  this.timeout(180_000)
+  let dir: string
+  const nodes: Array<Awaited<ReturnType<typeof startNode>>> = []
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'accord-e2e-')) })
+  after(async () => {
+    for (const n of nodes) await n.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('init 3 members → charter create/sign/verify → 3 nodes → an incident reported on one is seen on the others, and all agree', async () => {
+    const ids = ['GB', 'US', 'JP']
+    const cards: string[] = []
+    for (const id of ids) {
+      const r = await accord(['init', '--id', id, '--name', `${id} institute`, '--data', join(dir, id), '--json'])
+      assert.equal(r.code, 0, r.stderr)
+      const card = JSON.parse(r.stdout) as { id: string, publicKey: string, peerId: string }
+      assert.equal(card.id, id)
+      assert.match(card.peerId, /^12D3KooW/)
+      assert.equal(statSync(join(dir, id, 'member.key')).mode & 0o777, 0o600)
+      writeFileSync(join(dir, `${id}.card.json`), r.stdout)
+      cards.push('--card', join(dir, `${id}.card.json`))
+    }
+    const charter = join(dir, 'charter.json')
+    assert.equal((await accord(['charter', 'create', ...cards, '--out', charter, '--federation', 'Test federation'])).code, 0)
+    const unsigned = await accord(['charter', 'verify', charter])
+    assert.notEqual(unsigned.code, 0)
+    assert.match(unsigned.stderr, /not yet signed by GB, JP, US|INCOMPLETE/)
+    for (const id of ids) assert.equal((await accord(['charter', 'sign', charter, '--data', join(dir, id)])).code, 0)
+    const verified = await accord(['charter', 'verify', charter])
+    assert.equal(verified.code, 0, verified.stderr)
+    assert.match(verified.stdout, /valid/)
+
+    const p2p = await Promise.all(ids.map(async () => await freePort()))
+    const api = await Promise.all(ids.map(async () => await freePort()))
+    for (const [i, id] of ids.entries()) {
+      const args = ['--id', id, '--data', join(dir, id), '--charter', charter, '--listen', `/ip4/127.0.0.1/tcp/${p2p[i]}`, '--api-port', String(api[i]), '--log-level', 'warn']
+      if (i > 0) args.push('--bootstrap', `/ip4/127.0.0.1/tcp/${p2p[0]}`)
+      nodes.push(await startNode(args))
+    }
+    const node = (i: number): string[] => ['--node', `http://127.0.0.1:${api[i]}`, '--data', join(dir, ids[i] as string)]
+    const report = await accord(['incident', 'report', ...node(0), '--id', 'gb-2026-0001', '--model', 'gb-frontier-1', '--severity', 'critical', '--harm', 'autonomy', '--harm', 'cyber', '--title', 'Weights copied to an unknown host', '--description', 'Egress detected during an agentic evaluation', '--occurred', '2026-11-20T10:00:00Z'])
+    assert.equal(report.code, 0, report.stderr)
+    assert.match(report.stdout, /accepted incident.report as GB #1/)
+
+    for (const i of [1, 2]) {
+      const token = readFileSync(join(dir, ids[i] as string, 'api-token'), 'utf8').trim()
+      await waitFor(async () => {
+        const res = await fetch(`http://127.0.0.1:${api[i]}/v1/incidents`, { headers: { authorization: `Bearer ${token}` } })
+        const body = await res.json() as { items: Array<{ incidentId: string, origin: string, severity: string }> }
+        return body.items.some(x => x.incidentId === 'gb-2026-0001' && x.origin === 'GB' && x.severity === 'critical')
+      }, `${ids[i]} to show the incident`)
+    }
+    await waitFor(async () => {
+      const view = await accord(['view', ...node(1)])
+      return view.code === 0 && /all connected members agree/.test(view.stdout) && (view.stdout.match(/ agrees/g) ?? []).length === 2
+    }, 'accord view to show that all agree')
+    const json = JSON.parse((await accord(['view', ...node(2), '--json'])).stdout) as { peers: Array<{ agrees?: boolean }> }
+    assert.ok(json.peers.every(p => p.agrees === true))
+  })
+
+  it('a tampered charter stops the node with a reason', async () => {
+    const charter = JSON.parse(readFileSync(join(dir, 'charter.json'), 'utf8')) as { settings: { redlineQuorum: number } }
+    charter.settings.redlineQuorum = 1
+    writeFileSync(join(dir, 'tampered.json'), JSON.stringify(charter))
+    const r = await accord(['node', '--id', 'GB', '--data', join(dir, 'GB-copy'), '--charter', join(dir, 'tampered.json'), '--api-port', '0'])
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /accord: .*(no member key|tampered)/)
+    const copy = await accord(['init', '--id', 'GB', '--name', 'GB', '--data', join(dir, 'GB-copy')])
+    assert.equal(copy.code, 0)
+    const again = await accord(['node', '--id', 'GB', '--data', join(dir, 'GB-copy'), '--charter', join(dir, 'tampered.json'), '--api-port', '0'])
+    assert.equal(again.code, 1)
+    assert.match(again.stderr, /tampered or mis-signed/)
+    const wrongKey = await accord(['node', '--id', 'GB', '--data', join(dir, 'GB-copy'), '--charter', join(dir, 'charter.json'), '--api-port', '0'])
+    assert.equal(wrongKey.code, 1)
+    assert.match(wrongKey.stderr, /lists another key for GB/)
+  })
+
+  it('config errors name the file and the field', async () => {
+    const bad = join(dir, 'bad.json')
+    writeFileSync(bad, JSON.stringify({ id: 'GB', data: join(dir, 'GB'), charter: join(dir, 'charter.json'), apiPort: 'eighty' }))
+    const r = await accord(['node', '--config', bad])
+    assert.equal(r.code, 1)
+    assert.ok(r.stderr.includes(`${bad}: apiPort must be integer`), r.stderr)
+    const flag = await accord(['node', '--config', bad, '--api-port', '4000', '--log-level', 'loud'])
+    assert.match(flag.stderr, /logLevel/)
+    const unknown = join(dir, 'unknown.json')
+    writeFileSync(unknown, JSON.stringify({ id: 'GB', data: 'x', charter: 'y', colour: 'blue' }))
+    assert.match((await accord(['node', '--config', unknown])).stderr, /colour is not an allowed field/)
+  })
+})
