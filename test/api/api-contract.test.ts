@@ -1,0 +1,125 @@
+import { strict as assert } from 'node:assert'
+import { services, call, type Services } from './fixture.ts'
+import { incidentBody, modelBody, waitFor } from '../fixtures.ts'
+
+describe('api: the HTTP contract', function () {
+  this.timeout(60_000)
+  let s: Services
+  before(async () => { s = await services(['GB', 'US']) })
+  after(async () => { await s.stop() })
+  const gb = () => s.nodes[0]!
+  const us = () => s.nodes[1]!
+
+  it('health needs no token; every other route answers 401 without or with a wrong token, doing nothing', async () => {
+    const health = await call(gb(), 'GET', '/v1/health', { token: null })
+    assert.equal(health.status, 200); assert.equal(health.json.id, 'GB')
+    for (const [method, path] of [['GET', '/v1/view'], ['GET', '/v1/records'], ['GET', '/v1/models'], ['GET', '/v1/incidents'], ['GET', '/v1/kinds'], ['GET', '/v1/events'], ['GET', '/metrics'], ['POST', '/v1/records']] as const) {
+      const none = await call(gb(), method, path, { token: null, ...(method === 'POST' ? { body: { kind: 'model.register', body: modelBody('GB', 'gb-x') } } : {}) })
+      assert.equal(none.status, 401, `${method} ${path} without token`)
+      assert.equal(none.json.error.code, 'unauthorized')
+      const wrong = await call(gb(), method, path, { token: 'not-the-token', ...(method === 'POST' ? { body: { kind: 'model.register', body: modelBody('GB', 'gb-x') } } : {}) })
+      assert.equal(wrong.status, 401, `${method} ${path} with a wrong token`)
+    }
+    assert.equal(gb().node.ledger.size, 0, 'nothing was written')
+  })
+
+  it('POST /v1/records signs, stores and publishes; bad input is a clear 4xx with code and field, never a 500, never a half-written record', async () => {
+    const ok = await call(gb(), 'POST', '/v1/records', { body: { kind: 'model.register', body: modelBody('GB', 'gb-1') } })
+    assert.equal(ok.status, 201); assert.equal(ok.json.origin, 'GB'); assert.equal(ok.json.seq, 1); assert.match(ok.json.id, /^[0-9a-f]{64}$/)
+    const cases: Array<[string, { body?: unknown, raw?: string, headers?: Record<string, string> }, number, string, string?]> = [
+      ['malformed JSON', { raw: '{"kind": "model.register", ' }, 400, 'malformed-json'],
+      ['empty body', { raw: '' }, 400, 'malformed-json'],
+      ['not an object', { body: [1, 2] }, 400, 'malformed'],
+      ['unknown kind', { body: { kind: 'model.teleport', body: {} } }, 400, 'unknown-kind', 'kind'],
+      ['kind not a string', { body: { kind: 7, body: {} } }, 400, 'malformed', 'kind'],
+      ['body not an object', { body: { kind: 'model.register', body: 'x' } }, 400, 'malformed', 'body'],
+      ['extra field', { body: { kind: 'model.register', body: modelBody('GB', 'gb-2'), sig: 'x' } }, 400, 'malformed', 'sig'],
+      ['wrong type', { body: { kind: 'model.register', body: { ...modelBody('GB', 'gb-2'), parameters: 'many' } } }, 400, 'schema', 'body.parameters'],
+      ['missing field', { body: { kind: 'incident.report', body: { incidentId: 'i-1' } } }, 400, 'schema'],
+      ['another member\'s model', { body: { kind: 'model.update', body: { modelId: 'us-nope', stage: 'deployed' } } }, 400, 'not-owner', 'body.modelId'],
+      ['wrong jurisdiction', { body: { kind: 'model.register', body: modelBody('US', 'gb-3') } }, 400, 'not-owner', 'body.jurisdiction'],
+      ['too large', { body: { kind: 'incident.report', body: incidentBody('i-big', ['m'], { description: 'x'.repeat(300_000) }) } }, 413, 'too-large'],
+      ['record over 64 KiB', { body: { kind: 'model.register', body: modelBody('GB', 'gb-big', { evaluations: Array.from({ length: 40 }, (_, i) => ({ name: `eval-${i}`, result: 'r'.repeat(1900) })) }) } }, 400, 'oversized'],
+      ['wrong content type', { raw: 'kind=model.register', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported-media-type']
+    ]
+    for (const [what, opts, status, code, field] of cases) {
+      const res = await call(gb(), 'POST', '/v1/records', opts)
+      assert.equal(res.status, status, `${what}: ${JSON.stringify(res.json)}`)
+      assert.equal(res.json.error.code, code, what)
+      assert.equal(typeof res.json.error.message, 'string')
+      if (field != null) assert.equal(res.json.error.field, field, what)
+    }
+    assert.equal(gb().node.ledger.size, 1, 'only the good record was written')
+    const next = await call(gb(), 'POST', '/v1/records', { body: { kind: 'model.update', body: { modelId: 'gb-1', stage: 'deployed' } } })
+    assert.equal(next.json.seq, 2, 'no seq was used by the refused requests')
+    const missing = await call(gb(), 'GET', '/v1/models/nope')
+    assert.equal(missing.status, 404); assert.equal(missing.json.error.code, 'not-found')
+    const badQuery = await call(gb(), 'GET', '/v1/records?limit=0')
+    assert.equal(badQuery.status, 400); assert.equal(badQuery.json.error.field, 'limit')
+  })
+
+  it('SSE delivers a record submitted on another node, and resumes with Last-Event-ID', async () => {
+    const controller = new AbortController()
+    const res = await fetch(`${gb().apiUrl}/v1/events`, { headers: { authorization: `Bearer ${gb().token}` }, signal: controller.signal })
+    assert.equal(res.headers.get('content-type')?.startsWith('text/event-stream'), true)
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    let text = ''
+    const posted = await call(us(), 'POST', '/v1/records', { body: { kind: 'incident.report', body: incidentBody('us-sse-1', ['gb-1']) } })
+    assert.equal(posted.status, 201)
+    while (!text.includes(posted.json.id)) {
+      const { value, done } = await reader.read()
+      if (done) break
+      text += new TextDecoder().decode(value)
+    }
+    controller.abort()
+    const block = text.split('\n\n').find(b => b.includes(posted.json.id)) as string
+    assert.match(block, /event: record/)
+    const eventId = Number(/id: (\d+)/.exec(block)?.[1])
+    assert.ok(eventId > 0)
+    // Resume from just before that event: it is replayed.
+    const again = new AbortController()
+    const res2 = await fetch(`${gb().apiUrl}/v1/events`, { headers: { authorization: `Bearer ${gb().token}`, 'last-event-id': String(eventId - 1) }, signal: again.signal })
+    const r2 = (res2.body as ReadableStream<Uint8Array>).getReader()
+    let t2 = ''
+    while (!t2.includes(posted.json.id)) { const { value, done } = await r2.read(); if (done) break; t2 += new TextDecoder().decode(value) }
+    again.abort()
+    assert.ok(t2.includes(`id: ${eventId}\n`))
+  })
+
+  it('lists are paginated: records by cursor, models and incidents by offset', async () => {
+    for (let i = 0; i < 7; i++) await call(us(), 'POST', '/v1/records', { body: { kind: 'model.register', body: modelBody('US', `us-p${i}`) } })
+    await waitFor(() => gb().node.ledger.tip('US')?.seq === 8, 'GB to hold US\'s records')
+    const seen: string[] = []
+    let after: number | undefined
+    for (;;) {
+      const page = await call(gb(), 'GET', `/v1/records?origin=US&limit=3${after != null ? `&after=${after}` : ''}`)
+      assert.equal(page.status, 200)
+      seen.push(...page.json.items.map((r: { id: string }) => r.id))
+      for (const r of page.json.items) assert.equal(r.origin, 'US')
+      if (page.json.next == null) break
+      after = page.json.next
+    }
+    assert.equal(seen.length, 8); assert.equal(new Set(seen).size, 8)
+    const p1 = await call(gb(), 'GET', '/v1/models?jurisdiction=US&limit=5')
+    assert.equal(p1.json.items.length, 5); assert.equal(p1.json.total, 7); assert.equal(p1.json.next, 5)
+    const p2 = await call(gb(), 'GET', '/v1/models?jurisdiction=US&limit=5&offset=5')
+    assert.equal(p2.json.items.length, 2); assert.equal(p2.json.next, undefined)
+    const kinds = await call(gb(), 'GET', '/v1/kinds')
+    assert.ok(kinds.json.items.some((k: { kind: string, schema: { type: string }, example: object }) => k.kind === 'incident.report' && k.schema.type === 'object' && k.example != null))
+  })
+
+  it('GET /v1/models/:id shows lineage, /v1/view shows agreement, /metrics counts', async () => {
+    await call(us(), 'POST', '/v1/records', { body: { kind: 'model.register', body: modelBody('US', 'us-ft', { parent: { modelId: 'gb-1', relation: 'fine-tune' } }) } })
+    await waitFor(() => gb().node.digest() === us().node.digest(), 'the two nodes to agree')
+    const m = await call(gb(), 'GET', '/v1/models/gb-1')
+    assert.deepEqual(m.json.lineage.descendants.map((d: { modelId: string }) => d.modelId), ['us-ft'])
+    assert.equal(m.json.lineage.descendants[0].jurisdiction, 'US')
+    const view = await call(gb(), 'GET', '/v1/view')
+    assert.equal(view.json.digest, us().node.digest())
+    assert.deepEqual(view.json.peers.map((p: { id: string, connected: boolean, agrees: boolean }) => [p.id, p.connected, p.agrees]), [['US', true, true]])
+    const metrics = await call(gb(), 'GET', '/metrics')
+    assert.match(metrics.json, /accord_records_accepted_total\{kind="model.register"\} \d+/)
+    assert.match(metrics.json, /accord_peers_connected 1/)
+    assert.match(metrics.json, /libp2p_/)
+  })
+})
