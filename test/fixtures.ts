@@ -31,7 +31,7 @@ export class Writer {
 }
 
 export function modelBody (origin: string, modelId: string, extra: object = {}): object {
-  return { modelId, name: `Model ${modelId}`, developer: 'Lab', jurisdiction: origin, stage: 'training', trainingComputeFlop: 1e25, parameters: 1000, openWeights: false, ...extra }
+  return { modelId, name: `Model ${modelId}`, developer: 'Lab', jurisdiction: origin, stage: 'training', trainingComputeFlop: 1e24, parameters: 1000, openWeights: false, ...extra }
 }
 
 export function incidentBody (incidentId: string, modelIds: string[], extra: object = {}): object {

@@ -6,6 +6,8 @@
  *   ignore (already held, frozen chain) → Ignore
  *   pending (a gap before it) → Ignore, and ask the sender for a sync
  *   equivocation → Ignore; the ledger kept the proof and raised the alarm
+ *   reject as not-member → Ignore and sync: the forwarder accepted it, so it may hold
+ *     membership votes we lack (a newly admitted member); outsiders cannot connect anyway
  */
 import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
@@ -49,6 +51,10 @@ export class RecordGossip {
       if (admission.verdict === 'accept') this.delivered++
       if (admission.verdict === 'pending') this.#hooks.onGap?.(from)
       this.#hooks.onVerdict?.(admission, from)
+      if (admission.verdict === 'reject' && admission.code === 'not-member') {
+        this.#hooks.onGap?.(from)
+        return TopicValidatorResult.Ignore
+      }
       return toGossipResult(admission)
     })
     pubsub.subscribe(RECORDS_TOPIC)

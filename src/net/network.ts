@@ -56,6 +56,8 @@ export class Network {
     init.ledger.on('equivocation', () => {
       for (const c of this.libp2p.getConnections()) void this.sync.request(c.remotePeer.toString(), 'cascade')
     })
+    // A member admitted by vote: dial and sync with everyone again (it may be waiting to be let in).
+    init.ledger.on('membership', () => { void this.dialer.topUp(); this.dialer.redialAll() })
     // A sync round may have told us where more members listen.
     this.sync.on('synced', () => { void this.dialer.topUp() })
     this.dialer = new Dialer(libp2p, { bootstrap: init.bootstrap ?? [], isMember: peer => this.memberOf(peer) != null, blocked: peer => this.#blocked.has(peer) })

@@ -144,11 +144,14 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
 
     const receiving = (async () => {
       let batch: Uint8Array[] = []
-      const flush = (): void => {
+      // Records of a member admitted by votes that arrive later in this same round: tried again at the end.
+      let notYetMembers: Uint8Array[] = []
+      const flush = (final = false): void => {
         if (batch.length === 0) return
         const admissions = ledger.admitMany(batch)
-        for (const a of admissions) {
+        for (const [i, a] of admissions.entries()) {
           if (a.verdict === 'accept') result.accepted++
+          else if (a.verdict === 'reject' && a.code === 'not-member' && !final) notYetMembers.push(batch[i] as Uint8Array)
           else if (a.verdict === 'reject') result.rejected++
         }
         options.onAdmitted?.(admissions)
@@ -166,6 +169,8 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
         if (batch.length >= NET_DEFAULTS.syncBatchRecords) flush()
       }
       flush()
+      batch = notYetMembers; notYetMembers = []
+      flush(true)
     })()
 
     await Promise.all([sending, receiving])

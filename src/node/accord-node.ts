@@ -6,13 +6,16 @@
 import { EventEmitter } from 'node:events'
 import { Ledger } from '../store/ledger.ts'
 import { Network, memberPeerId, type NetworkInit } from '../net/index.ts'
-import { SigningKey, type Admission, type Fork, type HeldRecord, type Roster, type VersionVector } from '../records/index.ts'
+import { SigningKey, type Admission, type FederationSettings, type Fork, type HeldRecord, type Roster, type VersionVector } from '../records/index.ts'
 import { FloodDetector, type Alarm } from './alarms.ts'
 
 export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
   id: string
   seed: Uint8Array
+  /** The charter's founding members. */
   roster: Roster
+  /** The charter's settings. @default DEFAULT_SETTINGS */
+  settings?: FederationSettings
   /** SQLite file for the ledger (or ':memory:'). */
   dbPath: string
 }
@@ -63,7 +66,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   }
 
   static async create (init: NodeInit): Promise<AccordNode> {
-    const ledger = new Ledger({ path: init.dbPath, roster: init.roster })
+    const ledger = new Ledger({ path: init.dbPath, roster: init.roster, ...(init.settings != null ? { settings: init.settings } : {}) })
     try {
       let self: AccordNode | undefined
       const network = await Network.create({

@@ -43,6 +43,7 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
       id: config.id,
       seed: key.key.seed,
       roster: rosterOf(charter),
+      settings: charter.settings,
       dbPath: join(config.data, DB_FILE),
       listen: config.listen,
       announce: config.announce,

@@ -17,7 +17,11 @@ export const RejectCode = {
   BAD_SIGNATURE: 'bad-signature',
   WRONG_PREV: 'wrong-prev',
   NOT_OWNER: 'not-owner',
-  CONFLICT: 'conflict'
+  CONFLICT: 'conflict',
+  /** A model shut down or decommissioned cannot be resumed or redeployed. */
+  TERMINATED: 'terminated',
+  /** The red line named is not in the federation's catalogue. */
+  UNKNOWN_REDLINE: 'unknown-redline'
 } as const
 
 export const IgnoreCode = {

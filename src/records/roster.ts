@@ -7,6 +7,8 @@ export interface Member {
   name: string
   /** Raw 32-byte Ed25519 public key, base64url. */
   publicKey: string
+  /** Set when the member was removed: its records up to this seq stay valid, later ones do not. */
+  until?: number
 }
 
 export class Roster {
@@ -18,6 +20,8 @@ export class Roster {
 
   get (id: string): Member | undefined { return this.#members.get(id) }
   has (id: string): boolean { return this.#members.has(id) }
+  /** Whether `id` is a member now (not removed). */
+  current (id: string): boolean { const m = this.#members.get(id); return m != null && m.until == null }
   get size (): number { return this.#members.size }
   list (): Member[] { return [...this.#members.values()].sort((a, b) => a.id.localeCompare(b.id)) }
   byPublicKey (publicKey: string): Member | undefined {

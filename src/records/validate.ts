@@ -64,6 +64,9 @@ function check (bytes: Uint8Array, roster: Roster, view: LedgerView): Admission 
 
   const member = roster.get(envelope.origin)
   if (member == null) throw reject(RejectCode.NOT_MEMBER, `${envelope.origin} is not a member of the federation`, 'origin')
+  if (member.until != null && envelope.seq > member.until) {
+    throw reject(RejectCode.NOT_MEMBER, `${envelope.origin} was removed from the federation; only its records up to seq ${member.until} stay valid`, 'origin')
+  }
 
   const tip = view.tip(envelope.origin)
   const record: HeldRecord = { ...envelope, id }

@@ -8,7 +8,7 @@
  * signed record at a held (origin, seq) is kept as proof and freezes that chain at the fork.
  */
 import { EventEmitter } from 'node:events'
-import { applyRecord, authorRecord, State, validate, viewDigest, type Admission, type ChainTip, type Fork, type HeldRecord, type LedgerView, type Roster, type SigningKey, type VersionVector } from '../records/index.ts'
+import { applyRecord, authorRecord, membership, Roster, State, validate, viewDigest, type Admission, type ChainTip, type FederationSettings, type Fork, type HeldRecord, type LedgerView, type Member, type SigningKey, type VersionVector } from '../records/index.ts'
 import { decodeRecord } from '../records/index.ts'
 import { PendingBuffer, type PendingLimits } from './pending.ts'
 import { SqliteStore, type StoredRecord } from './sqlite-store.ts'
@@ -16,7 +16,10 @@ import { SqliteStore, type StoredRecord } from './sqlite-store.ts'
 export interface LedgerInit {
   /** SQLite file in the node's data directory, or ':memory:'. */
   path: string
+  /** The charter's founding members; votes recorded in the ledger change membership from there. */
   roster: Roster
+  /** The charter's settings (quorums, thresholds, red lines). @default DEFAULT_SETTINGS */
+  settings?: FederationSettings
   pending?: PendingLimits
   /** Clock for "first held at" times. @default Date.now */
   now?: () => number
@@ -30,20 +33,25 @@ export interface LedgerEvents {
   gap: [gap: Gap]
   /** Every admission's verdict, whatever door it came through (metrics). */
   verdict: [admission: Admission]
+  /** Membership changed (a vote reached its quorum): the new roster. */
+  membership: [roster: Roster]
 }
 
 export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
-  roster: Roster
+  readonly #genesis: Member[]
+  readonly #settings: FederationSettings | undefined
+  #roster?: { state: State, version: number, roster: Roster }
   readonly #store: SqliteStore
   readonly #pending: PendingBuffer
   readonly #now: () => number
-  #state = new State()
+  #state!: State
   #ids = new Set<string>()
   #tips = new Map<string, ChainTip>()
 
   constructor (init: LedgerInit) {
     super()
-    this.roster = init.roster
+    this.#genesis = init.roster.list()
+    this.#settings = init.settings
     this.#store = new SqliteStore(init.path)
     this.#pending = new PendingBuffer(init.pending)
     this.#now = init.now ?? Date.now
@@ -51,6 +59,17 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
   }
 
   get state (): State { return this.#state }
+
+  /** The federation's members now: the charter's, changed by every membership vote held. */
+  get roster (): Roster {
+    const cached = this.#roster
+    if (cached != null && cached.state === this.#state && cached.version === this.#state.governanceVersion) return cached.roster
+    const next = new Roster(membership(this.#state).members)
+    const changed = cached != null && JSON.stringify(cached.roster.list()) !== JSON.stringify(next.list())
+    const roster = changed || cached == null ? next : cached.roster
+    this.#roster = { state: this.#state, version: this.#state.governanceVersion, roster }
+    return roster
+  }
   get store (): SqliteStore { return this.#store }
   get pendingCount (): number { return this.#pending.size }
   get size (): number { return this.#ids.size }
@@ -95,6 +114,7 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     const forks: Fork[] = []
     const gaps: Gap[] = []
     const now = this.#now()
+    const before = this.roster
     try {
       const write = (): void => {
         for (const bytes of batch) results.push(this.#admitOne(bytes, now, accepted, forks, gaps))
@@ -110,6 +130,8 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     for (const fork of forks) this.emit('equivocation', fork)
     for (const gap of gaps) this.emit('gap', gap)
     if (this.listenerCount('verdict') > 0) for (const r of results) this.emit('verdict', r)
+    const after = this.roster
+    if (after !== before) this.emit('membership', after)
     return results
   }
 
@@ -182,8 +204,12 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     this.#refold()
   }
 
+  #newState (): State {
+    return new State({ genesis: this.#genesis, ...(this.#settings != null ? { settings: this.#settings } : {}) })
+  }
+
   #refold (): void {
-    const state = new State()
+    const state = this.#newState()
     for (const stored of this.#store.all()) {
       const tip = this.#tips.get(stored.origin)
       if (tip == null || stored.seq > tip.seq) continue

@@ -2,54 +2,107 @@ import { strict as assert } from 'node:assert'
 import fc from 'fast-check'
 import canonicalize from 'canonicalize'
 import { Ledger } from '../../src/store/ledger.ts'
+import { incidentFlags, membership, redlines } from '../../src/records/index.ts'
 import { federation, incidentBody, modelBody, Writer } from '../fixtures.ts'
 
 const fed = federation(['US', 'GB', 'JP', 'FR', 'KE', 'SG'])
-const ACTIONS = ['register', 'update', 'report', 'iupdate', 'corroborate'] as const
+const ACTIONS = ['register', 'update', 'pause', 'report', 'iupdate', 'corroborate', 'iwithdraw', 'mwithdraw', 'acknowledge', 'declare', 'confirm', 'shutdown', 'propose', 'vote'] as const
+/** Deadlines and overdue flags are judged at this fixed moment. */
+const NOW = 1_790_000_000_000 + 3 * 86_400_000
+
+interface Step { origin: string, action: typeof ACTIONS[number], pick: number }
 
 const planArb = fc.array(fc.record({
   origin: fc.constantFrom(...fed.ids),
   action: fc.constantFrom(...ACTIONS),
   pick: fc.nat({ max: 1000 })
-}), { minLength: 15, maxLength: 60 })
+}), { minLength: 15, maxLength: 70 })
+
+interface Obj { origin: string, id: string }
 
 /** Turns a random plan into valid chains using every kind, with cross-origin references. */
-interface Step { origin: string, action: typeof ACTIONS[number], pick: number }
-
 function recordsOf (plan: Step[]): Uint8Array[] {
   const w = new Writer(fed)
   const out: Uint8Array[] = []
-  const models: Array<{ origin: string, id: string }> = []
-  const incidents: Array<{ origin: string, id: string }> = []
+  const models: Array<Obj & { terminated?: boolean }> = []
+  const incidents: Obj[] = []
+  const declarations: Obj[] = []
+  const proposals: Obj[] = []
+  const voted = new Set<string>()
   let n = 0
+  const write = (origin: string, kind: string, body: object, time = 1_790_000_000_000 + n * 60_000): void => { out.push(w.write(origin, kind, body, time).bytes) }
   for (const { origin, action, pick } of plan) {
-    const own = (list: Array<{ origin: string, id: string }>) => list.filter(x => x.origin === origin)
+    n++
+    const own = <T extends Obj>(list: T[]): T[] => list.filter(x => x.origin === origin)
+    const others = <T extends Obj>(list: T[]): T[] => list.filter(x => x.origin !== origin)
     const any = <T>(list: T[]): T | undefined => list[pick % Math.max(1, list.length)]
     let act: string = action
-    if (act === 'update' && own(models).length === 0) act = 'register'
-    if (act === 'iupdate' && own(incidents).length === 0) act = 'report'
-    if (act === 'corroborate' && incidents.filter(i => i.origin !== origin).length === 0) act = 'report'
-    n++
-    if (act === 'register') {
-      const id = `${origin.toLowerCase()}-m${n}`
-      const parent = any(models)
-      out.push(w.write(origin, 'model.register', modelBody(origin, id, parent != null && pick % 2 === 0 ? { parent: { modelId: parent.id, relation: 'fine-tune' } } : {})).bytes)
-      models.push({ origin, id })
-    } else if (act === 'update') {
-      const m = any(own(models)) as { id: string }
-      out.push(w.write(origin, 'model.update', { modelId: m.id, stage: pick % 2 === 0 ? 'deployed' : 'decommissioned', parameters: pick }).bytes)
-    } else if (act === 'report') {
-      const id = `${origin.toLowerCase()}-i${n}`
-      // Names a model that may be another member's, or one nobody registered yet.
-      const model = any(models)?.id ?? `unknown-${pick}`
-      out.push(w.write(origin, 'incident.report', incidentBody(id, [model], { severity: pick % 2 === 0 ? 'critical' : 'low' })).bytes)
-      incidents.push({ origin, id })
-    } else if (act === 'iupdate') {
-      const i = any(own(incidents)) as { id: string }
-      out.push(w.write(origin, 'incident.update', { incidentId: i.id, status: 'resolved', report: 'final' }).bytes)
-    } else {
-      const i = any(incidents.filter(x => x.origin !== origin)) as { id: string }
-      out.push(w.write(origin, 'incident.corroborate', { incidentId: i.id, note: `seen by ${origin}` }).bytes)
+    if (['update', 'pause', 'shutdown', 'mwithdraw'].includes(act) && own(models).length === 0) act = 'register'
+    if (['iupdate', 'iwithdraw'].includes(act) && own(incidents).length === 0) act = 'report'
+    if (act === 'corroborate' && others(incidents).length === 0) act = 'report'
+    if (act === 'acknowledge' && others(models).length === 0) act = 'register'
+    if (act === 'confirm' && others(declarations).length === 0) act = 'declare'
+    if (act === 'vote' && others(proposals).filter(p => !voted.has(`${origin}/${p.id}`)).length === 0) act = 'propose'
+    const lower = origin.toLowerCase()
+    switch (act) {
+      case 'register': {
+        const id = `${lower}-m${n}`
+        const parent = any(models)
+        write(origin, 'model.register', modelBody(origin, id, parent != null && pick % 2 === 0 ? { parent: { modelId: parent.id, relation: 'copy' } } : {}))
+        models.push({ origin, id })
+        break
+      }
+      case 'update': case 'pause': {
+        const m = any(own(models)) as Obj & { terminated?: boolean }
+        const body = m.terminated === true
+          ? { modelId: m.id, parameters: pick }
+          : act === 'pause' ? { modelId: m.id, paused: pick % 2 === 0 } : { modelId: m.id, stage: pick % 3 === 0 ? 'decommissioned' : 'deployed', parameters: pick }
+        if ((body as { stage?: string }).stage === 'decommissioned') m.terminated = true
+        write(origin, 'model.update', body)
+        break
+      }
+      case 'shutdown': {
+        const m = any(own(models)) as Obj & { terminated?: boolean }
+        m.terminated = true
+        write(origin, 'redline.shutdown', { modelId: m.id, shutdownAt: 1_790_000_000_000 + n, verification: 'weights destroyed' })
+        break
+      }
+      case 'mwithdraw': write(origin, 'model.withdraw', { modelId: (any(own(models)) as Obj).id, reason: 'error' }); break
+      case 'acknowledge': write(origin, 'model.acknowledge', { modelId: (any(others(models)) as Obj).id, order: 'pause' }); break
+      case 'report': {
+        const id = `${lower}-i${n}`
+        // Names a model that may be another member's, or one nobody registered: flagged unregistered.
+        const model = any(models)?.id ?? `unknown-${pick}`
+        write(origin, 'incident.report', incidentBody(id, [model], { severity: pick % 2 === 0 ? 'critical' : 'low', occurredAt: 1_790_000_000_000 - (pick % 5) * 86_400_000 }))
+        incidents.push({ origin, id })
+        break
+      }
+      case 'iupdate': write(origin, 'incident.update', { incidentId: (any(own(incidents)) as Obj).id, status: 'resolved', report: 'final' }); break
+      case 'iwithdraw': write(origin, 'incident.withdraw', { incidentId: (any(own(incidents)) as Obj).id, reason: 'duplicate' }); break
+      case 'corroborate': write(origin, 'incident.corroborate', { incidentId: (any(others(incidents)) as Obj).id, note: `seen by ${origin}` }); break
+      case 'declare': {
+        const id = `${lower}-d${n}`
+        write(origin, 'redline.declare', { declarationId: id, modelId: any(models)?.id ?? `unknown-${pick}`, redline: 'self-exfiltration', evidence: 'logs' })
+        declarations.push({ origin, id })
+        break
+      }
+      case 'confirm': write(origin, 'redline.confirm', { declarationId: (any(others(declarations)) as Obj).id }); break
+      case 'propose': {
+        const id = `${lower}-p${n}`
+        const target = fed.ids[pick % fed.ids.length] as string
+        // Removals keep every record valid (lastValidSeq far ahead), so in order all are accepted.
+        write(origin, 'member.propose', pick % 2 === 0
+          ? { proposalId: id, action: 'remove', member: target, lastValidSeq: 1_000_000, basis: pick % 2, reason: 'test' }
+          : { proposalId: id, action: 'admit', member: `Z${pick % 7}`, card: { id: `Z${pick % 7}`, name: 'new', publicKey: 'A'.repeat(43), peerId: 'x' }, basis: pick % 2, reason: 'test' })
+        proposals.push({ origin, id })
+        break
+      }
+      case 'vote': {
+        const p = others(proposals).filter(x => !voted.has(`${origin}/${x.id}`))[pick % others(proposals).filter(x => !voted.has(`${origin}/${x.id}`)).length] as Obj
+        voted.add(`${origin}/${p.id}`)
+        write(origin, 'member.vote', { proposalId: p.id, approve: pick % 4 !== 0 })
+        break
+      }
     }
   }
   return out
@@ -59,42 +112,53 @@ function fold (records: Uint8Array[], batch = 1): { digest: string, state: strin
   const ledger = new Ledger({ path: ':memory:', roster: fed.roster })
   try {
     for (let i = 0; i < records.length; i += batch) ledger.admitMany(records.slice(i, i + batch))
-    return { digest: ledger.digest(), state: canonicalize(ledger.state.snapshot()) as string, size: ledger.size }
+    const s = ledger.state
+    const derived = {
+      redlines: redlines(s, NOW),
+      membership: membership(s),
+      flags: [...s.incidents.keys()].sort().map(id => incidentFlags(s, id))
+    }
+    return { digest: ledger.digest(), state: canonicalize({ state: s.snapshot(), derived }) as string, size: ledger.size }
   } finally {
     ledger.close()
   }
 }
 
+/** A permutation of `n` items, each twice, driven by `keys` (small numbers, so failures print small). */
+function shuffledTwice (n: number, keys: number[]): number[] {
+  const order = [...Array(n).keys(), ...Array(n).keys()]
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = (keys[i % keys.length] as number) % (i + 1)
+    ;[order[i], order[j]] = [order[j] as number, order[i] as number]
+  }
+  return order
+}
+
 describe('records: the fold is a function of the set of records', () => {
-  it('random permutations with duplicates, delivered one by one or in batches, give the same state and digest', () => {
+  it('random permutations with duplicates, one by one or in batches, give the same state, flags and digest', () => {
     fc.assert(fc.property(
-      planArb.chain(plan => {
+      planArb, fc.array(fc.nat({ max: 10_000 }), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 7 }),
+      (plan, keys, batch) => {
         const records = recordsOf(plan)
-        return fc.record({
-          records: fc.constant(records),
-          order: fc.shuffledSubarray([...records.keys(), ...records.keys()], { minLength: records.length * 2 }),
-          dupes: fc.array(fc.nat({ max: records.length - 1 }), { maxLength: 10 }),
-          batch: fc.integer({ min: 1, max: 7 })
-        })
-      }),
-      ({ records, order, dupes, batch }) => {
         const reference = fold(records)
         assert.equal(reference.size, records.length, 'in order, every record is accepted')
-        const shuffled = [...order, ...dupes].map(i => records[i] as Uint8Array)
-        const got = fold(shuffled, batch)
+        const got = fold(shuffledTwice(records.length, keys).map(i => records[i] as Uint8Array), batch)
         assert.equal(got.digest, reference.digest)
         assert.equal(got.state, reference.state)
         assert.equal(got.size, records.length)
       }
-    ), { numRuns: 60 })
+    ), { numRuns: 80 })
   })
 
-  it('uses every kind and more than five origins', () => {
-    const plan = ACTIONS.flatMap((action, i) => fed.ids.map(origin => ({ origin, action, pick: i })))
+  it('the generator uses every kind from more than five origins', () => {
+    const plan = ACTIONS.flatMap((action, i) => fed.ids.map(origin => ({ origin, action, pick: i * 7 + 1 })))
     const ledger = new Ledger({ path: ':memory:', roster: fed.roster })
-    for (const r of recordsOf(plan)) assert.equal(ledger.admit(r).verdict, 'accept')
+    for (const r of recordsOf(plan)) {
+      const a = ledger.admit(r)
+      assert.equal(a.verdict, 'accept', `${a.code}: ${a.message}`)
+    }
     const counts = ledger.state.snapshot().counts as Record<string, number>
-    for (const kind of ['model.register', 'model.update', 'incident.report', 'incident.update', 'incident.corroborate']) {
+    for (const kind of ['model.register', 'model.update', 'model.withdraw', 'model.acknowledge', 'incident.report', 'incident.update', 'incident.corroborate', 'incident.withdraw', 'redline.declare', 'redline.confirm', 'redline.shutdown', 'member.propose', 'member.vote']) {
       assert.ok((counts[kind] ?? 0) > 0, `${kind} folded`)
     }
     assert.equal(Object.keys(ledger.vector()).length, fed.ids.length)

@@ -5,6 +5,10 @@ import { modelUpdate } from './model-update.ts'
 import { incidentReport } from './incident-report.ts'
 import { incidentUpdate } from './incident-update.ts'
 import { incidentCorroborate } from './incident-corroborate.ts'
+import { incidentWithdraw, modelWithdraw } from './withdraw.ts'
+import { modelAcknowledge } from './model-acknowledge.ts'
+import { redlineConfirm, redlineDeclare, redlineShutdown } from './redline.ts'
+import { memberPropose, memberVote } from './member.ts'
 
 /** Every kind the federation understands. Adding one: a file beside this and a line here. */
 export const KINDS: readonly Kind[] = [
@@ -12,7 +16,15 @@ export const KINDS: readonly Kind[] = [
   modelUpdate,
   incidentReport,
   incidentUpdate,
-  incidentCorroborate
+  incidentCorroborate,
+  incidentWithdraw,
+  modelWithdraw,
+  modelAcknowledge,
+  redlineDeclare,
+  redlineConfirm,
+  redlineShutdown,
+  memberPropose,
+  memberVote
 ] as unknown as Kind[]
 
 interface CompiledKind { kind: Kind, check: Check }

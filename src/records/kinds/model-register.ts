@@ -36,6 +36,9 @@ export const modelRegister = defineKind({
     if (body.jurisdiction !== origin) {
       throw reject(RejectCode.NOT_OWNER, `a member registers models in its own jurisdiction (${origin}), not ${body.jurisdiction}`, 'body.jurisdiction')
     }
+    if (body.trainingComputeFlop >= state.settings.computeThresholdFlop && (body.evaluations ?? []).length === 0) {
+      throw reject(RejectCode.SCHEMA, `a frontier model (≥ ${state.settings.computeThresholdFlop} FLOP) must be registered with its capability-evaluation results`, 'body.evaluations')
+    }
     if (state.owns(origin, 'model', body.modelId)) {
       throw reject(RejectCode.CONFLICT, `model ${body.modelId} is already registered by ${origin}`, 'body.modelId')
     }
@@ -49,7 +52,8 @@ export const modelRegister = defineKind({
       origin: record.origin,
       recordId: record.id,
       registeredAt: record.time,
-      updates: []
+      updates: [],
+      paused: false
     })
     if (body.parent != null) {
       let kids = state.children.get(body.parent.modelId)
