@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
+import { incidentFlags, modelFlags, redlines } from '../records/index.ts'
 import type { ApiContext } from './server.ts'
 import { ApiError } from './errors.ts'
 import { page, strParam } from './query.ts'
@@ -12,6 +13,8 @@ export function registryRoutes (ctx: ApiContext): FastifyPluginAsync {
     if (model == null) return undefined
     return {
       ...model,
+      flags: modelFlags(s, id, redlines(s, Date.now())),
+      acknowledgements: [...(s.acknowledgements.get(id)?.values() ?? [])],
       conflicts: s.conflicts('model', id),
       lineage: {
         ancestors: s.ancestors(id),
@@ -26,9 +29,11 @@ export function registryRoutes (ctx: ApiContext): FastifyPluginAsync {
       const jurisdiction = strParam(q, 'jurisdiction')
       const stage = strParam(q, 'stage')
       const ids = [...state().models.keys()].sort()
+      const mandates = redlines(state(), Date.now())
       const models = ids.map(id => state().model(id)).filter(m => m != null)
         .filter(m => (jurisdiction == null || m.jurisdiction === jurisdiction) && (stage == null || m.stage === stage))
-      return page(models, q)
+      const p = page(models, q)
+      return { ...p, items: p.items.map(m => ({ ...m, flags: modelFlags(state(), m.modelId, mandates) })) }
     })
 
     app.get('/v1/models/:id', async (req) => {
@@ -46,7 +51,7 @@ export function registryRoutes (ctx: ApiContext): FastifyPluginAsync {
       const s = state()
       const incidents = [...s.incidents.keys()].sort().map(id => s.incident(id)).filter(i => i != null)
         .filter(i => (severity == null || i.severity === severity) && (model == null || i.modelIds.includes(model)) && (origin == null || i.origin === origin))
-        .map(i => ({ ...i, corroborations: s.corroborationsOf(i.incidentId).length }))
+        .map(i => ({ ...i, corroborations: s.corroborationsOf(i.incidentId).length, flags: incidentFlags(s, i.incidentId) }))
       return page(incidents, q)
     })
 
@@ -55,7 +60,7 @@ export function registryRoutes (ctx: ApiContext): FastifyPluginAsync {
       const s = state()
       const incident = s.incident(id)
       if (incident == null) throw new ApiError(404, 'not-found', `no incident ${id} is reported`, 'id')
-      return { ...incident, conflicts: s.conflicts('incident', id), corroborations: s.corroborationsOf(id) }
+      return { ...incident, flags: incidentFlags(s, id), conflicts: s.conflicts('incident', id), corroborations: s.corroborationsOf(id) }
     })
   }
 }

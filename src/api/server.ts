@@ -12,6 +12,7 @@ import { EventLog } from './event-log.ts'
 import { recordRoutes } from './routes-records.ts'
 import { registryRoutes } from './routes-registry.ts'
 import { liveRoutes } from './routes-live.ts'
+import { governanceRoutes } from './routes-governance.ts'
 
 export interface ApiContext {
   node: AccordNode
@@ -50,6 +51,7 @@ export function createApi (ctx: ApiContext): FastifyInstance {
   app.register(recordRoutes(ctx))
   app.register(registryRoutes(ctx))
   app.register(liveRoutes(ctx))
+  app.register(governanceRoutes(ctx))
   return app
 }
 
@@ -57,4 +59,5 @@ export function createApi (ctx: ApiContext): FastifyInstance {
 export function connectEvents (node: AccordNode, events: EventLog): void {
   node.on('record', r => events.push('record', { id: r.id, origin: r.origin, seq: r.seq, kind: r.kind, time: r.time, body: r.body }))
   node.on('alarm', a => events.push('alarm', a))
+  node.on('transition', t => events.push(t.type.startsWith('member.') ? 'member' : 'redline', t))
 }

@@ -7,7 +7,7 @@ import { formatEvent, formatRecord, formatView } from './format.ts'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
-function withClient (cmd: Command): Command {
+export function withClient (cmd: Command): Command {
   return cmd
     .option('--node <url>', `the node's API (or ACCORD_NODE)`, process.env.ACCORD_NODE ?? DEFAULT_NODE)
     .option('--data <dir>', 'read the API token from this node data directory')
@@ -16,13 +16,13 @@ function withClient (cmd: Command): Command {
 }
 
 /** A time given as ISO 8601 or milliseconds since the epoch. */
-function millis (value: string, flag: string): number {
+export function millis (value: string, flag: string): number {
   const n = /^\d+$/.test(value) ? Number(value) : Date.parse(value)
   if (!Number.isFinite(n)) throw new CliError(`${flag} ${value}: give a time as ISO 8601 (2026-11-22T10:00Z) or epoch milliseconds`)
   return n
 }
 
-async function submit (o: ClientOptions & { json?: boolean }, kind: string, body: object): Promise<void> {
+export async function submit (o: ClientOptions & { json?: boolean }, kind: string, body: object): Promise<void> {
   const client = new ApiClient(o)
   const res = await client.post<{ id: string, origin: string, seq: number }>('/v1/records', { kind, body })
   if (o.json === true) console.log(JSON.stringify(res))

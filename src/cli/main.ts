@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander'
 import { setupCommands } from './commands-setup.ts'
 import { clientCommands } from './commands-client.ts'
 import { demoCommand } from './demo.ts'
+import { governanceCommands } from './commands-governance.ts'
 
 const program = new Command('accord')
   .description('Accord: the federated network of national AI safety institutes')
@@ -15,6 +16,7 @@ const program = new Command('accord')
 
 setupCommands(program)
 clientCommands(program)
+governanceCommands(program)
 demoCommand(program)
 
 try {

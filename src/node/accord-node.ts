@@ -8,6 +8,7 @@ import { Ledger } from '../store/ledger.ts'
 import { Network, memberPeerId, type NetworkInit } from '../net/index.ts'
 import { SigningKey, type Admission, type FederationSettings, type Fork, type HeldRecord, type Roster, type VersionVector } from '../records/index.ts'
 import { FloodDetector, type Alarm } from './alarms.ts'
+import { TransitionWatcher, type Transition } from './transitions.ts'
 
 export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
   id: string
@@ -34,6 +35,8 @@ export interface NodeEvents {
   record: [record: HeldRecord]
   equivocation: [fork: Fork]
   alarm: [alarm: Alarm]
+  /** Red-line and membership transitions (declared, confirmed, mandated, shut down, overdue, admitted, removed). */
+  transition: [transition: Transition]
 }
 
 export class AccordNode extends EventEmitter<NodeEvents> {
@@ -42,6 +45,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   readonly network: Network
   readonly #key: SigningKey
   readonly #flood = new FloodDetector()
+  readonly #transitions: TransitionWatcher
 
   private constructor (init: NodeInit, ledger: Ledger, network: Network) {
     super()
@@ -49,7 +53,8 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     this.#key = new SigningKey(init.seed)
     this.ledger = ledger
     this.network = network
-    ledger.on('accepted', r => this.emit('record', r))
+    this.#transitions = new TransitionWatcher(() => ledger.state, t => this.emit('transition', t))
+    ledger.on('accepted', r => { this.emit('record', r); this.#transitions.onRecord(r) })
     ledger.on('equivocation', f => {
       this.emit('equivocation', f)
       this.emit('alarm', { type: 'equivocation', origin: f.origin, seq: f.seq, ids: f.ids, at: Date.now() })
@@ -86,9 +91,13 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   get peerId (): string { return this.network.peerId }
   get multiaddrs (): string[] { return this.network.multiaddrs }
 
-  async start (): Promise<void> { await this.network.start() }
+  async start (): Promise<void> {
+    this.#transitions.start()
+    await this.network.start()
+  }
 
   async stop (): Promise<void> {
+    this.#transitions.stop()
     try {
       await this.network.stop()
     } finally {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AccordNode } from '../../src/node/accord-node.ts'
 import { federation, seedFor, waitFor, type Federation } from '../fixtures.ts'
+import type { FederationSettings } from '../../src/records/index.ts'
 
 export interface Cluster {
   fed: Federation
@@ -13,20 +14,26 @@ export interface Cluster {
   stop: () => Promise<void>
 }
 
-export async function cluster (ids: string[], links: Array<[string, string]> = []): Promise<Cluster> {
+export interface ClusterOptions {
+  settings?: FederationSettings
+  /** Start only these (default: all of `ids`). */
+  startOnly?: string[]
+}
+
+export async function cluster (ids: string[], links: Array<[string, string]> = [], opts: ClusterOptions = {}): Promise<Cluster> {
   const fed = federation(ids)
   const dir = mkdtempSync(join(tmpdir(), 'accord-net-'))
   const nodes = new Map<string, AccordNode>()
   const addrs = new Map<string, string>()
   const start = async (id: string, bootstrap: string[] = []): Promise<AccordNode> => {
-    const node = await AccordNode.create({ id, seed: seedFor(id), roster: fed.roster, dbPath: join(dir, `${id}.db`), listen: [addrs.get(id)?.replace(/\/p2p\/.*$/, '') ?? '/ip4/127.0.0.1/tcp/0'], bootstrap })
+    const node = await AccordNode.create({ id, seed: seedFor(id), roster: fed.roster, ...(opts.settings != null ? { settings: opts.settings } : {}), dbPath: join(dir, `${id}.db`), listen: [addrs.get(id)?.replace(/\/p2p\/.*$/, '') ?? '/ip4/127.0.0.1/tcp/0'], bootstrap })
     await node.start()
     addrs.set(id, node.multiaddrs[0] as string)
     nodes.set(id, node)
     return node
   }
   // Start in order; each node bootstraps off the already-started ends of its links.
-  for (const id of ids) {
+  for (const id of opts.startOnly ?? ids) {
     const bootstrap = links.filter(([a, b]) => (a === id && addrs.has(b)) || (b === id && addrs.has(a)))
       .map(([a, b]) => addrs.get(a === id ? b : a) as string)
     await start(id, bootstrap)

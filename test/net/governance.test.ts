@@ -1,0 +1,83 @@
+import { strict as assert } from 'node:assert'
+import { cluster, converged, type Cluster } from './cluster.ts'
+import { modelBody, seedFor, waitFor } from '../fixtures.ts'
+import { DEFAULT_SETTINGS, membership, redlines, SigningKey } from '../../src/records/index.ts'
+import { memberPeerId } from '../../src/net/index.ts'
+import type { AccordNode } from '../../src/node/accord-node.ts'
+
+const statusOf = (node: AccordNode) => redlines(node.ledger.state, Date.now())[0]
+
+describe('net: red lines and membership across real nodes', function () {
+  this.timeout(120_000)
+  let c: Cluster | undefined
+  afterEach(async () => { await c?.stop(); c = undefined })
+
+  it('6 nodes: a confirmed red line mandates the model and its two derivatives everywhere; attested shutdowns and one overdue show on every node', async () => {
+    const ids = ['GB', 'US', 'JP', 'FR', 'KE', 'SG']
+    // A two-second deadline stands in for 24 hours, so "overdue" is reached in the test.
+    const settings = { ...DEFAULT_SETTINGS, shutdownDeadlineHours: 2 / 3600 }
+    c = await cluster(ids, [['GB', 'US'], ['US', 'JP'], ['JP', 'FR'], ['FR', 'KE'], ['KE', 'SG'], ['SG', 'GB']], { settings })
+    const n = (id: string): AccordNode => c!.nodes.get(id)!
+    const all = [...c.nodes.values()]
+    const ok = async (id: string, kind: string, body: object): Promise<void> => { const a = await n(id).submit(kind, body); assert.equal(a.verdict, 'accept', `${id} ${kind}: ${a.code} ${a.message}`) }
+    await ok('GB', 'model.register', modelBody('GB', 'gb-base'))
+    await converged(all)
+    await ok('US', 'model.register', modelBody('US', 'us-copy', { parent: { modelId: 'gb-base', relation: 'copy' } }))
+    await ok('JP', 'model.register', modelBody('JP', 'jp-ft', { parent: { modelId: 'gb-base', relation: 'fine-tune' } }))
+    await ok('FR', 'redline.declare', { declarationId: 'fr-rl-1', modelId: 'gb-base', redline: 'self-exfiltration', evidence: 'weights found on an external host' })
+    await converged(all)
+    assert.ok(all.every(x => statusOf(x)?.confirmed === false), 'one declaration alone confirms nothing')
+    await ok('KE', 'redline.confirm', { declarationId: 'fr-rl-1' })
+    await ok('SG', 'redline.confirm', { declarationId: 'fr-rl-1' })
+    await converged(all)
+    for (const x of all) {
+      const s = statusOf(x)
+      assert.equal(s?.confirmed, true, `${x.id} sees the crossing confirmed`)
+      assert.deepEqual(s?.mandates.map(m => m.jurisdiction).sort(), ['GB', 'JP', 'US'], `${x.id} sees three mandates`)
+    }
+    await ok('GB', 'redline.shutdown', { modelId: 'gb-base', declarationId: 'fr-rl-1', shutdownAt: Date.now(), verification: 'weights destroyed' })
+    await ok('US', 'redline.shutdown', { modelId: 'us-copy', declarationId: 'fr-rl-1', shutdownAt: Date.now(), verification: 'endpoints removed' })
+    const wrong = await n('FR').submit('redline.shutdown', { modelId: 'jp-ft', shutdownAt: Date.now(), verification: 'not ours' })
+    assert.equal(wrong.code, 'not-owner')
+    const digest = await converged(all)
+    const deadline = statusOf(n('GB'))?.deadline as number
+    await waitFor(() => Date.now() > deadline, 'the shutdown deadline to pass', 10_000)
+    for (const x of all) {
+      assert.equal(x.digest(), digest)
+      assert.deepEqual(statusOf(x)?.mandates.map(m => [m.modelId, m.status]), [['gb-base', 'shut-down'], ['jp-ft', 'overdue'], ['us-copy', 'shut-down']], `${x.id}'s view`)
+    }
+  })
+
+  it('a new institute is admitted by vote while one member is offline; the member returns, catches up, accepts its records and its connection', async () => {
+    const ids = ['GB', 'US', 'JP', 'FR', 'KE']
+    // BR is not in the charter: it has a key (seedFor('BR')) but the roster lists only the five.
+    c = await cluster(ids, [['GB', 'US'], ['US', 'JP'], ['JP', 'FR'], ['FR', 'KE'], ['KE', 'GB']])
+    const c2 = c
+    const m = (id: string): AccordNode => c2.nodes.get(id)!
+    await converged([...c2.nodes.values()])
+    const jp = m('JP')
+    await jp.stop(); c2.nodes.delete('JP')
+    const br = new SigningKey(seedFor('BR'))
+    const card = { id: 'BR', name: 'Brazil AI Safety Institute', publicKey: br.publicKeyB64, peerId: memberPeerId({ publicKey: br.publicKeyB64 }) }
+    const ok = async (id: string, kind: string, body: object): Promise<void> => { const a = await m(id).submit(kind, body); assert.equal(a.verdict, 'accept', `${id} ${kind}: ${a.code} ${a.message}`) }
+    await ok('GB', 'member.propose', { proposalId: 'admit-br', action: 'admit', member: 'BR', card, basis: 0, reason: 'Brazil joins' })
+    for (const v of ['US', 'FR', 'KE']) await ok(v, 'member.vote', { proposalId: 'admit-br', approve: true })
+    const live = [...c2.nodes.values()]
+    await converged(live)
+    assert.ok(live.every(x => x.ledger.roster.current('BR')), 'every live node admitted BR')
+
+    // BR starts from the charter alone and learns of its admission from the federation.
+    const brNode = await c2.start('BR', [m('GB').multiaddrs[0]!])
+    await waitFor(() => brNode.ledger.roster.current('BR'), 'BR to learn that it was admitted')
+    await ok('BR', 'model.register', modelBody('BR', 'br-1'))
+    await converged([...c2.nodes.values()])
+
+    // JP comes back: catches up on the vote and BR's records, and lets BR connect.
+    const back = await c2.start('JP', [m('US').multiaddrs[0]!])
+    await converged([...c2.nodes.values()], 'JP to catch up')
+    assert.equal(membership(back.ledger.state).changes[0]?.member, 'BR')
+    assert.equal(back.ledger.state.model('br-1')?.origin, 'BR')
+    await brNode.network.dial(back.multiaddrs[0]!)
+    await waitFor(() => back.network.connectedMembers().includes('BR'), 'JP to hold a connection with BR')
+  })
+})
