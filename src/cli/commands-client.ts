@@ -63,12 +63,19 @@ export function clientCommands (program: Command): void {
     .option('--parent <modelId>', 'the model this one derives from')
     .option('--relation <relation>', 'fine-tune | copy | quantisation | merge | distillation')
     .option('--weights-digest <sha256>', 'SHA-256 of the weights')
+    .option('--eval <name=result[=score]>', 'a capability-evaluation result (repeatable; required for frontier models)', collect)
     .action(async (o: ClientOptions & Record<string, unknown>) => {
+      const evaluations = ((o.eval ?? []) as string[]).map(e => {
+        const [name, result, score] = e.split('=')
+        if (name == null || name === '' || result == null || result === '') throw new CliError(`--eval ${e}: give name=result or name=result=score`)
+        return { name, result, ...(score != null ? { score: Number(score) } : {}) }
+      })
       await submit(o, 'model.register', {
         modelId: o.id, name: o.name, developer: o.developer, jurisdiction: o.jurisdiction, stage: o.stage,
         trainingComputeFlop: o.compute, parameters: o.params, openWeights: o.openWeights === true,
         ...(o.parent != null ? { parent: { modelId: o.parent, relation: o.relation ?? 'fine-tune' } } : {}),
-        ...(o.weightsDigest != null ? { weightsDigest: o.weightsDigest } : {})
+        ...(o.weightsDigest != null ? { weightsDigest: o.weightsDigest } : {}),
+        ...(evaluations.length > 0 ? { evaluations } : {})
       })
     })
   withClient(model.command('update'))
