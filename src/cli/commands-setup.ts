@@ -99,5 +99,7 @@ export function setupCommands (program: Command): void {
         if (process.connected === true) process.once('disconnect', shutdown)
       })
       await running.stop()
+      // Stopped cleanly (store closed); don't wait on libp2p's leftover timers or an IPC channel.
+      process.exit(0)
     })
 }
