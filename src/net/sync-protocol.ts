@@ -22,6 +22,7 @@
 import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import type { Ledger } from '../store/ledger.ts'
+import type { VerifyPool } from '../store/verify-pool.ts'
 import type { Admission, Fork, VersionVector } from '../records/index.ts'
 import { NET_DEFAULTS } from './options.ts'
 
@@ -63,6 +64,8 @@ export interface SyncOptions {
   onAdmitted?: (admissions: Admission[]) => void
   /** Member peer id → listen addresses, shared in the hello. */
   members?: Record<string, string[]>
+  /** Verify batches' signatures on worker threads while earlier batches are stored. */
+  pool?: VerifyPool
 }
 
 function frame (type: number, payload: Uint8Array): Uint8Array {
@@ -145,17 +148,25 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
     const receiving = (async () => {
       let batch: Uint8Array[] = []
       // Records of a member admitted by votes that arrive later in this same round: tried again at the end.
-      let notYetMembers: Uint8Array[] = []
-      const flush = (final = false): void => {
-        if (batch.length === 0) return
-        const admissions = ledger.admitMany(batch)
+      const notYetMembers: Uint8Array[] = []
+      const admit = (records: Uint8Array[], prepared: Awaited<ReturnType<Ledger['prepare']>> | undefined, final: boolean): void => {
+        const admissions = ledger.admitMany(records, false, prepared)
         for (const [i, a] of admissions.entries()) {
           if (a.verdict === 'accept') result.accepted++
-          else if (a.verdict === 'reject' && a.code === 'not-member' && !final) notYetMembers.push(batch[i] as Uint8Array)
+          else if (a.verdict === 'reject' && a.code === 'not-member' && !final) notYetMembers.push(records[i] as Uint8Array)
           else if (a.verdict === 'reject') result.rejected++
         }
         options.onAdmitted?.(admissions)
+      }
+      // Batches are admitted in order; with a pool, a batch's signatures are checked on another
+      // core while the previous batch is stored and the next one is read off the stream.
+      let admitted: Promise<void> = Promise.resolve()
+      const flush = (): void => {
+        if (batch.length === 0) return
+        const records = batch
         batch = []
+        const prepared = options.pool != null ? ledger.prepare(records, options.pool) : undefined
+        admitted = admitted.then(async () => { admit(records, await prepared, false) })
       }
       for (;;) {
         const f = (await lp.read({ signal: step() })).subarray()
@@ -169,8 +180,8 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
         if (batch.length >= NET_DEFAULTS.syncBatchRecords) flush()
       }
       flush()
-      batch = notYetMembers; notYetMembers = []
-      flush(true)
+      await admitted
+      if (notYetMembers.length > 0) admit(notYetMembers, undefined, true)
     })()
 
     await Promise.all([sending, receiving])

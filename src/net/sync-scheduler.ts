@@ -17,6 +17,7 @@ import type { Ledger } from '../store/ledger.ts'
 import type { Admission } from '../records/index.ts'
 import type { AccordLibp2p } from './libp2p-node.ts'
 import { runSync, type Hello, type SyncResult } from './sync-protocol.ts'
+import { sharedVerifyPool } from '../store/verify-pool.ts'
 import { NET_DEFAULTS, SYNC_PROTOCOL } from './options.ts'
 
 export type SyncReason = 'connect' | 'gap' | 'periodic' | 'manual' | 'cascade'
@@ -100,7 +101,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     if (connection == null) return undefined
     try {
       const stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(NET_DEFAULTS.syncStepTimeoutMs)]) })
-      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: a => this.emit('admitted', a), members: await this.#directory() })
+      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: a => this.emit('admitted', a), members: await this.#directory(), pool: sharedVerifyPool() })
       await this.#learn(result.peer.members)
       this.#record(peer, result, 'outbound')
       return result
@@ -120,7 +121,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     }
     state.inbound = true
     try {
-      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: a => this.emit('admitted', a), members: await this.#directory() })
+      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: a => this.emit('admitted', a), members: await this.#directory(), pool: sharedVerifyPool() })
       await this.#learn(result.peer.members)
       this.#record(peer, result, 'inbound')
     } catch (err) {
