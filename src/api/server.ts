@@ -13,6 +13,9 @@ import { recordRoutes } from './routes-records.ts'
 import { registryRoutes } from './routes-registry.ts'
 import { liveRoutes } from './routes-live.ts'
 import { governanceRoutes } from './routes-governance.ts'
+import { readFileSync } from 'node:fs'
+
+const DASHBOARD = readFileSync(new URL('./static/dashboard.html', import.meta.url), 'utf8')
 
 export interface ApiContext {
   node: AccordNode
@@ -34,7 +37,8 @@ export function createApi (ctx: ApiContext): FastifyInstance {
   const app = Fastify({ bodyLimit: API_BODY_LIMIT, logger: false, return503OnClosing: true })
 
   app.addHook('onRequest', async (req, reply) => {
-    if (req.method === 'GET' && req.url.split('?')[0] === '/v1/health') return
+    // The health check and the dashboard's static page need no token; the data it shows does.
+    if (req.method === 'GET' && ['/v1/health', '/', '/dashboard'].includes(req.url.split('?')[0] as string)) return
     if (!tokenMatches(req.headers.authorization, ctx.token)) {
       await reply.code(401).header('www-authenticate', 'Bearer').send(errorBody('unauthorized', 'missing or wrong bearer token (see <data>/api-token)'))
     }
@@ -48,6 +52,8 @@ export function createApi (ctx: ApiContext): FastifyInstance {
     await reply.code(404).send(errorBody('not-found', `no route ${req.method} ${req.url.split('?')[0]}`))
   })
 
+  app.get('/', async (_req, reply) => await reply.redirect('/dashboard'))
+  app.get('/dashboard', async (_req, reply) => await reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'").send(DASHBOARD))
   app.register(recordRoutes(ctx))
   app.register(registryRoutes(ctx))
   app.register(liveRoutes(ctx))

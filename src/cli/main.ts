@@ -8,6 +8,7 @@ import { setupCommands } from './commands-setup.ts'
 import { clientCommands } from './commands-client.ts'
 import { demoCommand } from './demo.ts'
 import { governanceCommands } from './commands-governance.ts'
+import { drillCommand } from './commands-drill.ts'
 
 const program = new Command('accord')
   .description('Accord: the federated network of national AI safety institutes')
@@ -18,6 +19,7 @@ setupCommands(program)
 clientCommands(program)
 governanceCommands(program)
 demoCommand(program)
+drillCommand(program)
 
 try {
   await program.parseAsync(process.argv)

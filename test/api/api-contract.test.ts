@@ -21,6 +21,9 @@ describe('api: the HTTP contract', function () {
       assert.equal(wrong.status, 401, `${method} ${path} with a wrong token`)
     }
     assert.equal(gb().node.ledger.size, 0, 'nothing was written')
+    const page = await fetch(`${gb().apiUrl}/dashboard`)
+    assert.equal(page.status, 200)
+    assert.match(await page.text(), /<title>Accord node<\/title>/, 'the dashboard page itself is public; its data needs the token')
   })
 
   it('POST /v1/records signs, stores and publishes; bad input is a clear 4xx with code and field, never a 500, never a half-written record', async () => {
