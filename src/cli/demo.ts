@@ -107,6 +107,7 @@ export function demoCommand (program: Command): void {
   npx accord incident report --node http://127.0.0.1:${first.apiPort} --data .demo/${first.id.toLowerCase()} --id demo-1 --model demo-model --severity critical --harm autonomy --title "Weights copied to an unknown host" --description "Egress detected during evaluation"
   npx accord records --node http://127.0.0.1:${second.apiPort} --data .demo/${second.id.toLowerCase()} --kind incident.report
   npx accord view --node http://127.0.0.1:${second.apiPort} --data .demo/${second.id.toLowerCase()}
+Dashboard: http://127.0.0.1:${first.apiPort}/dashboard (paste the token from .demo/${first.id.toLowerCase()}/api-token)
 Ctrl-C stops the federation (records are kept for the next npm start).`)
       await Promise.all([...children.values()].map(async c => { if (c.exitCode == null) await new Promise(resolve => c.once('exit', resolve)) }))
       console.log('accord demo: all nodes stopped')
