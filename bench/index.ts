@@ -1,13 +1,32 @@
 /** `npm run bench`: every figure is printed beside a baseline measured in the same run. */
 import '../src/polyfill.ts'
 import { benchIngest } from './ingest.ts'
+import { benchL50, l50Heading, l50Lines, l50Summary } from './l50.ts'
+import { benchCatchup } from './catchup.ts'
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
 
 console.log('# Accord benchmarks\n')
 console.log('## Ingest (decode → validate → verify → store → fold), 100 k records from 20 origins')
-const ingest = benchIngest(Number(process.env.ACCORD_BENCH_RECORDS ?? 100_000))
+const ingest = await benchIngest(Number(process.env.ACCORD_BENCH_RECORDS ?? 100_000))
 console.log(`raw node:crypto Ed25519 verify : ${fmt(ingest.verifyPerSec)} /s (baseline)`)
 console.log(`full ingest path              : ${fmt(ingest.ingestPerSec)} records/s`)
 console.log(`ratio                         : ${(ingest.ratio * 100).toFixed(1)} % of raw verify (target ≥ 60 %)`)
+console.log(`with ${ingest.workers} verify worker(s)         : ${fmt(ingest.pooledPerSec)} records/s = ${(ingest.pooledRatio * 100).toFixed(1)} % of one core's raw verify (batches, as sync admits them)`)
 console.log(`reopen + refold ${fmt(ingest.records)} records: ${fmt(ingest.reopenMs)} ms\n`)
+
+console.log(l50Heading())
+const l50 = await benchL50()
+for (const line of l50Lines(l50)) console.log(line)
+console.log('')
+
+console.log('## Catch-up: a node missing 10 k records (a busy day of 20 members) syncs from one peer')
+const catchup = await benchCatchup(Number(process.env.ACCORD_BENCH_CATCHUP ?? 10_000))
+console.log(`time to fetch, verify and store: ${catchup.seconds.toFixed(2)} s (${fmt(catchup.recordsPerSec)} records/s; target ≤ 3 s)`)
+console.log(`bytes on the wire              : ${fmt(catchup.wireBytes)} for ${fmt(catchup.recordBytes)} bytes of records → overhead ${(catchup.overhead * 100).toFixed(2)} % (target ≤ 5 %; counted by a TCP relay, so Noise, Yamux, identify and gossip are included)`)
+console.log(`baseline (ingest of the same size, no network): ${(catchup.records / ingest.ingestPerSec).toFixed(2)} s at the full-ingest rate above\n`)
+
+console.log('## Summary')
+console.log(`ingest: ${(ingest.ratio * 100).toFixed(1)} % of raw verify (target ≥ 60 %): ${ingest.ratio >= 0.6 ? 'met' : 'NOT met'}`)
+console.log(l50Summary(l50))
+console.log(`catch-up: ${catchup.seconds.toFixed(2)} s (target ≤ 3 s), overhead ${(catchup.overhead * 100).toFixed(2)} % (target ≤ 5 %): ${catchup.seconds <= 3 && catchup.overhead <= 0.05 ? 'met' : 'NOT met'}`)

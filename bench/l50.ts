@@ -1,0 +1,234 @@
+/**
+ * Bench L50: 50 nodes on a sparse topology (ring plus seeded chords), 1 KiB records at 10/s
+ * from random members for 30 s → time-to-all-nodes p50/p95/p99, delivery %, CPU ms per
+ * delivery and RSS per node, for Accord and, in the same run, for stock gossipsub carrying the
+ * same bytes over the same links. Target: p99 ≤ 75 ms, ≥ 4× better than the baseline, 100 %.
+ *
+ * The modes run one after the other, each in fresh child processes (l50-worker.ts) that share
+ * its nodes; arrival and send times are wall-clock, so they compare across processes.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { clock, machineBusyMs, merge, percentile } from './l50-load.ts'
+import { progress } from './progress.ts'
+import type { FromWorker, L50Job, L50Mode, ShardReport, ToWorker } from './l50-worker.ts'
+
+export interface L50Options {
+  /** @default ACCORD_BENCH_L50_NODES or 50 */
+  nodes?: number
+  /** Seconds of load per mode. @default ACCORD_BENCH_L50_SECONDS or 30 */
+  seconds?: number
+  /** Processes the nodes of a mode are split across. @default ACCORD_BENCH_L50_PROCS or 2 */
+  processes?: number
+  /** @default 10 */
+  ratePerSec?: number
+  /** Bound on the wait for stragglers after the load. @default 15 000 */
+  drainMs?: number
+}
+
+export interface ModeFigures {
+  mode: L50Mode
+  nodes: number
+  processes: number
+  records: number
+  /** Time-to-all-nodes in ms; Infinity when over that share of records some node never got. */
+  p50: number
+  p95: number
+  p99: number
+  max: number
+  deliveryPct: number
+  deliveries: number
+  cpuMsPerDelivery: number
+  /** CPU time over wall time of the load and drain window, in cores (the machine has 2). */
+  cpuCores: number
+  /** CPU other processes used meanwhile, in cores (undefined where /proc/stat is missing). */
+  otherCores?: number
+  rssMiBPerNode: number
+  meshMs: number
+  publishErrors: number
+}
+
+export interface L50Figures {
+  nodes: number
+  seconds: number
+  ratePerSec: number
+  accord: ModeFigures
+  baseline: ModeFigures
+  /** baseline / accord: above 1 means Accord is faster. */
+  ratioP50: number
+  ratioP99: number
+  /** p99 ≤ 75 ms, ratio ≥ 4× and 100 % delivery, all three; undefined below the spec's scale. */
+  meetsTarget?: boolean
+}
+
+export const L50_TARGET = { p99Ms: 75, ratio: 4, deliveryPct: 100, nodes: 50, seconds: 30 } as const
+
+const WORKER = fileURLToPath(new URL('./l50-worker.ts', import.meta.url))
+
+/** A forked worker and the one reply it owes us. */
+class Worker {
+  readonly child: ChildProcess
+  #pending?: { resolve: (m: FromWorker) => void, reject: (e: Error) => void }
+  #exited = false
+
+  constructor (readonly label: string) {
+    this.child = fork(WORKER, [], { execArgv: ['--import', 'tsx', '--expose-gc'], serialization: 'advanced' })
+    this.child.on('message', (msg: FromWorker) => {
+      const pending = this.#pending
+      this.#pending = undefined
+      if (msg.step === 'failed') pending?.reject(new Error(`${label}: ${msg.error}`))
+      else pending?.resolve(msg)
+    })
+    this.child.on('exit', code => {
+      this.#exited = true
+      this.#pending?.reject(new Error(`${label} exited (${code}) before answering`))
+      this.#pending = undefined
+    })
+  }
+
+  async ask<S extends FromWorker['step']> (msg: ToWorker, expect: S): Promise<Extract<FromWorker, { step: S }>> {
+    const reply = await new Promise<FromWorker>((resolve, reject) => {
+      this.#pending = { resolve, reject }
+      this.child.send(msg)
+    })
+    if (reply.step !== expect) throw new Error(`${this.label} answered ${reply.step}, not ${expect}`)
+    return reply as Extract<FromWorker, { step: S }>
+  }
+
+  async exited (): Promise<void> {
+    if (!this.#exited) await new Promise(resolve => this.child.once('exit', resolve))
+  }
+}
+
+/**
+ * One mode, its nodes split in contiguous ranges across `processes` workers. In one process
+ * the 50 nodes share one JS thread: measured there (30 s, 50 nodes), both modes kept it ~90 %
+ * busy and their tails were queueing behind the other 49 nodes' work (Accord p99 737 ms,
+ * baseline 1101 ms), so by default each mode gets two processes, one per core.
+ */
+async function runMode (job: L50Job, processes: number): Promise<ModeFigures> {
+  const bounds = Array.from({ length: processes + 1 }, (_, k) => Math.round((k * job.nodes) / processes))
+  const workers = Array.from({ length: processes }, (_, k) => new Worker(`L50 ${job.mode} worker ${k + 1}/${processes}`))
+  // Steps: each worker's start, then meshes, load, report and stop.
+  const bar = progress(`L50 ${job.mode}`, processes + 4)
+  try {
+    // In index order: node i dials only lower indices, so earlier ranges must be listening.
+    const addrs: Record<number, string> = {}
+    let rssDelta = 0
+    for (const [k, w] of workers.entries()) {
+      const started = await w.ask({ step: 'start', job, from: bounds[k] as number, to: bounds[k + 1] as number, addrs }, 'started')
+      Object.assign(addrs, started.addrs)
+      bar.tick()
+    }
+    const meshed = await Promise.all(workers.map(async w => await w.ask({ step: 'mesh' }, 'meshed')))
+    bar.tick()
+    // One start time for all, a little ahead so every worker is waiting for it.
+    const at = clock() + 500
+    // The whole machine's busy time over the same window, to show what else ran meanwhile.
+    const busyAtStart = new Promise<number | undefined>(resolve => setTimeout(() => { resolve(machineBusyMs()) }, at - clock()))
+    await Promise.all(workers.map(async w => await w.ask({ step: 'load', at }, 'drained')))
+    const busy0 = await busyAtStart
+    const busy1 = machineBusyMs()
+    bar.tick()
+    const windowMs = clock() - at
+    const reports: ShardReport[] = []
+    for (const w of workers) reports.push((await w.ask({ step: 'report' }, 'reported')).report)
+    await Promise.all(workers.map(async w => await w.ask({ step: 'stop' }, 'stopped')))
+    await Promise.all(workers.map(async w => { await w.exited() }))
+    bar.done()
+
+    const { timesToAll, deliveries } = merge(reports.map(r => r.tally), job.nodes)
+    const cpuMs = reports.reduce((sum, r) => sum + r.cpuMs, 0)
+    for (const r of reports) rssDelta += r.rssDelta
+    const cpuCores = cpuMs / Math.max(...reports.map(r => r.wallMs))
+    return {
+      mode: job.mode,
+      nodes: job.nodes,
+      processes,
+      records: timesToAll.length,
+      p50: percentile(timesToAll, 50),
+      p95: percentile(timesToAll, 95),
+      p99: percentile(timesToAll, 99),
+      max: percentile(timesToAll, 100),
+      deliveryPct: (deliveries / (timesToAll.length * (job.nodes - 1))) * 100,
+      deliveries,
+      cpuMsPerDelivery: deliveries > 0 ? cpuMs / deliveries : Number.NaN,
+      cpuCores,
+      ...(busy0 != null && busy1 != null ? { otherCores: Math.max(0, (busy1 - busy0) / windowMs - cpuCores) } : {}),
+      rssMiBPerNode: rssDelta / job.nodes / (1024 * 1024),
+      meshMs: Math.max(...meshed.map(m => m.meshMs)),
+      publishErrors: reports.reduce((sum, r) => sum + r.publishErrors, 0)
+    }
+  } finally {
+    // Only on failure is any still running: end exactly the workers this run forked.
+    for (const w of workers) if (w.child.exitCode == null && w.child.signalCode == null) w.child.kill()
+  }
+}
+
+/** The options with their defaults (environment variables, then the spec's values). */
+export function l50Settings (opts: L50Options = {}): Required<L50Options> {
+  const nodes = opts.nodes ?? Number(process.env.ACCORD_BENCH_L50_NODES ?? 50)
+  return {
+    nodes,
+    seconds: opts.seconds ?? Number(process.env.ACCORD_BENCH_L50_SECONDS ?? 30),
+    processes: Math.min(nodes, opts.processes ?? Number(process.env.ACCORD_BENCH_L50_PROCS ?? 2)),
+    ratePerSec: opts.ratePerSec ?? 10,
+    drainMs: opts.drainMs ?? 15_000
+  }
+}
+
+export function l50Heading (opts: L50Options = {}): string {
+  const s = l50Settings(opts)
+  return `## L50: ${s.nodes} nodes, sparse topology, 1 KiB records at ${s.ratePerSec}/s for ${s.seconds} s`
+}
+
+export async function benchL50 (opts: L50Options = {}): Promise<L50Figures> {
+  const { nodes, seconds, processes, ratePerSec, drainMs } = l50Settings(opts)
+  const job = (mode: L50Mode): L50Job => ({ mode, nodes, seconds, ratePerSec, drainMs, meshTimeoutMs: 60_000 })
+  // Sequential, never together: the two swarms would otherwise share the two cores.
+  const accord = await runMode(job('accord'), processes)
+  const baseline = await runMode(job('baseline'), processes)
+  const ratioP50 = baseline.p50 / accord.p50
+  const ratioP99 = baseline.p99 / accord.p99
+  // A quick run (fewer nodes, shorter load) says nothing about the target either way.
+  const full = nodes >= L50_TARGET.nodes && seconds >= L50_TARGET.seconds && ratePerSec >= 10
+  const meets = accord.p99 <= L50_TARGET.p99Ms && ratioP99 >= L50_TARGET.ratio && accord.deliveryPct >= L50_TARGET.deliveryPct
+  return { nodes, seconds, ratePerSec, accord, baseline, ratioP50, ratioP99, ...(full ? { meetsTarget: meets } : {}) }
+}
+
+const ms = (n: number): string => Number.isFinite(n) ? `${n.toFixed(1)} ms` : '∞ (not all nodes)'
+const times = (n: number): string => Number.isNaN(n) ? 'n/a' : Number.isFinite(n) ? `${n.toFixed(1)}×` : '∞'
+
+/** Two lines per mode: the figures the target is about, then what helps read them. */
+export function modeLines (f: ModeFigures): string[] {
+  const errors = f.publishErrors > 0 ? `, ${f.publishErrors} publish errors` : ''
+  const others = f.otherCores != null ? `, other processes ${f.otherCores.toFixed(2)}` : ''
+  return [
+    `${f.mode.padEnd(8)}: p50 ${ms(f.p50)}, p95 ${ms(f.p95)}, p99 ${ms(f.p99)}, delivery ${f.deliveryPct.toFixed(1)} %, ` +
+      `CPU ${f.cpuMsPerDelivery.toFixed(2)} ms/delivery, RSS ${f.rssMiBPerNode.toFixed(1)} MiB/node`,
+    `          (max ${ms(f.max)}; ${f.records} records; ${f.processes} processes; links and meshes up in ${f.meshMs} ms; ` +
+      `cores busy: bench ${f.cpuCores.toFixed(2)}${others}${errors})`
+  ]
+}
+
+export function targetWord (f: L50Figures): string {
+  if (f.meetsTarget == null) return `not judged (quick run: the target is for ${L50_TARGET.nodes} nodes × ${L50_TARGET.seconds} s)`
+  return f.meetsTarget ? 'met' : 'NOT met'
+}
+
+/** One line for the bench's closing summary. */
+export function l50Summary (f: L50Figures): string {
+  return `L50   : accord p99 ${ms(f.accord.p99)} (target ≤ ${L50_TARGET.p99Ms} ms), baseline/accord p99 ${times(f.ratioP99)} ` +
+    `(target ≥ ${L50_TARGET.ratio}×), delivery ${f.accord.deliveryPct.toFixed(1)} % (target ${L50_TARGET.deliveryPct} %): ${targetWord(f)}`
+}
+
+/** The section's lines after its heading, in the bench's house style. */
+export function l50Lines (f: L50Figures): string[] {
+  return [
+    ...modeLines(f.accord),
+    ...modeLines(f.baseline),
+    `ratio   : p99 baseline/accord = ${times(f.ratioP99)}, p50 baseline/accord = ${times(f.ratioP50)} ` +
+      `(target ≥ ${L50_TARGET.ratio}×; accord p99 target ≤ ${L50_TARGET.p99Ms} ms; ${L50_TARGET.deliveryPct} % delivery)`,
+    `target  : ${targetWord(f)}`
+  ]
+}
