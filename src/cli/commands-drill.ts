@@ -32,12 +32,17 @@ function progress (quiet: boolean): (e: DrillEvent) => void {
     if (quiet || !tty) return
     const width = 30
     const filled = Math.round((done / Math.max(1, total)) * width)
-    bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}`.slice(0, (process.stderr.columns ?? 100) - 1)
+    const columns = process.stderr.columns > 20 ? process.stderr.columns : 100
+    bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}`.slice(0, columns - 1)
     process.stderr.write(`\r\x1b[2K${bar}`)
   }
   return e => {
     switch (e.type) {
-      case 'phase': line(`— ${e.text}`); break
+      case 'phase':
+        // The last phase: the bar has done its work.
+        if (e.text.startsWith('stopping') && tty && bar !== '') { process.stderr.write('\r\x1b[2K'); bar = '' }
+        line(`— ${e.text}`)
+        break
       case 'status': line(`  ${e.text}`); break
       case 'warmup': if (tty) draw(e.started, e.total, `nodes started (${e.ready} gossiping)`); else line(`  ${e.started}/${e.total} nodes started, ${e.ready} gossiping`); break
       case 'step':
@@ -46,7 +51,6 @@ function progress (quiet: boolean): (e: DrillEvent) => void {
         break
       case 'expectation': line(`  ${e.result.ok ? 'ok    ' : 'FAILED'} ${e.result.where} ${e.result.title}: ${e.result.message}`); break
     }
-    if (e.type === 'phase' && e.text.startsWith('stopping') && tty && !quiet) { process.stderr.write('\r\x1b[2K'); bar = '' }
   }
 }
 

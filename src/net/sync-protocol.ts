@@ -117,6 +117,9 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
     await lp.writeV(frames, { signal: step() })
   }
 
+  // The chain of batch admissions; awaited before this function returns or throws, so no batch
+  // is ever admitted after the caller has moved on (and perhaps closed the ledger).
+  let admitted: Promise<void> = Promise.resolve()
   try {
     await write([frame(HELLO, json(helloOf(ledger, options.members)))])
     const first = (await lp.read({ signal: step() })).subarray()
@@ -160,7 +163,6 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
       }
       // Batches are admitted in order; with a pool, a batch's signatures are checked on another
       // core while the previous batch is stored and the next one is read off the stream.
-      let admitted: Promise<void> = Promise.resolve()
       const flush = (): void => {
         if (batch.length === 0) return
         const records = batch
@@ -189,6 +191,7 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
     return { ...result, peer, ms: Date.now() - started }
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
+    await admitted.catch(() => undefined)
     throw err
   }
 }

@@ -37,6 +37,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
   readonly #ledger: Ledger
   readonly #isMember: (peer: string) => boolean
   readonly #peers = new Map<string, PeerState>()
+  readonly #inboundRounds = new Set<Promise<void>>()
   /** The latest hello of every peer we synced with: its digest and vector. */
   readonly views = new Map<string, PeerView>()
   #timer?: NodeJS.Timeout
@@ -54,7 +55,9 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
   async start (): Promise<void> {
     this.#stopping = new AbortController()
     await this.#libp2p.handle(SYNC_PROTOCOL, async (stream: Stream, connection: Connection) => {
-      await this.#inbound(stream, connection)
+      const round = this.#inbound(stream, connection)
+      this.#inboundRounds.add(round)
+      try { await round } finally { this.#inboundRounds.delete(round) }
     }, { maxInboundStreams: 4, maxOutboundStreams: 4 })
     this.#libp2p.addEventListener('peer:connect', this.#onConnect)
     this.#timer = setInterval(() => { this.#periodic() }, NET_DEFAULTS.syncEveryMs)
@@ -66,7 +69,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     if (this.#timer != null) clearInterval(this.#timer)
     this.#libp2p.removeEventListener('peer:connect', this.#onConnect)
     await this.#libp2p.unhandle(SYNC_PROTOCOL)
-    await Promise.allSettled([...this.#peers.values()].map(async p => await p.running))
+    await Promise.allSettled([...[...this.#peers.values()].map(async p => await p.running), ...this.#inboundRounds])
   }
 
   /** Asks for a round with `peer`; resolves when it (or the round it was folded into) ends. */

@@ -53,7 +53,7 @@ export function evaluate (c: Condition, check: CheckKind, ctx: DrillContext, wit
     case 'holds': return holds(nodes, [c.holds ?? []].flat(), ctx, true, withinMs)
     case 'lacks': return holds(nodes, [c.lacks ?? []].flat(), ctx, false)
     case 'forged': return forgedNowhere(ctx)
-    default: return perNode(nodes, node => nodeCheck(node, c, check, ctx))
+    default: return perNode(nodes, node => nodeCheck(node, c, check))
   }
 }
 
@@ -103,7 +103,7 @@ function perNode (nodes: AccordNode[], check: (node: AccordNode) => string | und
 }
 
 /** One node's answer to a governance check: undefined when it holds, else what is wrong. */
-function nodeCheck (node: AccordNode, c: Condition, check: CheckKind, ctx: DrillContext): string | undefined {
+function nodeCheck (node: AccordNode, c: Condition, check: CheckKind): string | undefined {
   const state = node.ledger.state
   if (check === 'redline' && c.redline != null) {
     const want = c.redline
@@ -139,5 +139,5 @@ function nodeCheck (node: AccordNode, c: Condition, check: CheckKind, ctx: Drill
   if (check === 'equivocation' && c.equivocation != null) {
     return state.forks.has(c.equivocation) ? undefined : `no proof that ${c.equivocation} equivocated`
   }
-  return `cannot check ${check} here (${String(ctx.fed.ids.length)} members)`
+  return `cannot check ${check} on a node`
 }

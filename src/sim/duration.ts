@@ -10,10 +10,11 @@ export function parseDuration (value: string | number): number {
   return Math.round(Number(match[1]) * (UNIT_MS[match[2] as string] as number))
 }
 
-/** A duration for people: 850 ms, 2.4 s, 3.1 min. */
+/** A duration for people: 850 ms, 2.4 s, 3.1 min, 24.0 h. */
 export function formatMs (ms: number): string {
   if (!Number.isFinite(ms)) return '—'
   if (ms < 1000) return `${Math.round(ms)} ms`
   if (ms < 120_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
-  return `${(ms / 60_000).toFixed(1)} min`
+  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`
+  return `${(ms / 3_600_000).toFixed(1)} h`
 }

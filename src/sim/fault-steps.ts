@@ -15,10 +15,12 @@ export class ConvergenceError extends Error {
   constructor (message: string) { super(message); this.name = 'ConvergenceError' }
 }
 
+const records = (n: number): string => `${n} record${n === 1 ? '' : 's'}`
+
 function describe (m: ConvergenceMeasure): string {
   const slowest = Object.entries(m.perNode).sort((a, b) => b[1] - a[1])[0]
   return m.converged
-    ? `converged in ${formatMs(m.totalMs)} (${m.records} records; slowest ${slowest?.[0] ?? '—'} ${formatMs(slowest?.[1] ?? 0)})`
+    ? `converged in ${formatMs(m.totalMs)} (${records(m.records)}; slowest ${slowest?.[0] ?? '—'} ${formatMs(slowest?.[1] ?? 0)})`
     : `not converged after ${formatMs(m.totalMs)}`
 }
 
@@ -50,13 +52,12 @@ export async function runFaultStep (step: Step, run: RunState): Promise<string> 
       return step.args.wait === false ? 'links restored' : await converge(run, step, 'heal', step.timeoutMs)
     }
     case 'kill': {
-      const records = cluster.node(step.args.node).ledger.size
-      await cluster.kill(step.args.node)
-      return `${step.args.node} killed abruptly holding ${records} records`
+      const held = await cluster.kill(step.args.node)
+      return `${step.args.node} killed abruptly holding ${records(held)}`
     }
     case 'restart': {
       const node = await cluster.restart(step.args.node)
-      const from = `${step.args.node} restarted from its data (${node.ledger.size} records)`
+      const from = `${step.args.node} restarted from its data (${records(node.ledger.size)})`
       return step.args.wait === false ? from : `${from}; ${await converge(run, step, 'restart', step.timeoutMs)}`
     }
     case 'offline': {

@@ -44,6 +44,9 @@ export interface RedlineFigures {
   milestones: Milestone[]
 }
 
+/** Alarms the nodes raised (equivocation, reject floods): on how many nodes, about whom. */
+export interface AlarmFigures { type: string, nodes: number, about: string[] }
+
 export interface Figures {
   nodes: number
   records: number
@@ -51,6 +54,9 @@ export interface Figures {
   reach: RecordReach[]
   convergence: ConvergenceMeasure[]
   redlines: RedlineFigures[]
+  alarms: AlarmFigures[]
+  /** Governance transitions the nodes raised, by type, summed over nodes. */
+  transitions: Record<string, number>
 }
 
 export interface FigureInputs {
@@ -107,8 +113,21 @@ export function computeFigures (input: FigureInputs): Figures {
     delivery,
     reach,
     convergence: input.measures,
-    redlines: input.state != null ? redlineFigures(input.state, obs, live, input.timelineStart) : []
+    redlines: input.state != null ? redlineFigures(input.state, obs, live, input.timelineStart) : [],
+    alarms: alarmFigures(obs),
+    transitions: obs.transitions.reduce<Record<string, number>>((out, t) => ({ ...out, [t.transition.type]: (out[t.transition.type] ?? 0) + 1 }), {})
   }
+}
+
+function alarmFigures (obs: Observations): AlarmFigures[] {
+  const byType = new Map<string, { nodes: Set<string>, about: Set<string> }>()
+  for (const { node, alarm } of obs.alarms) {
+    const entry = byType.get(alarm.type) ?? { nodes: new Set<string>(), about: new Set<string>() }
+    entry.nodes.add(node)
+    entry.about.add(alarm.type === 'equivocation' ? alarm.origin : alarm.member ?? alarm.peer)
+    byType.set(alarm.type, entry)
+  }
+  return [...byType].map(([type, e]) => ({ type, nodes: e.nodes.size, about: [...e.about].sort() }))
 }
 
 function milestone (label: string, kind: Milestone['kind'], times: Array<number | undefined>, base: number, of: number): Milestone {

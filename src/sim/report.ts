@@ -38,8 +38,9 @@ export function chartsOf (result: DrillResult): Map<string, string> {
   for (const [i, r] of f.redlines.entries()) {
     charts.set(f.redlines.length === 1 ? 'redline-timeline.svg' : `redline-timeline-${i + 1}.svg`, timelineChart(
       r.milestones.map(m => ({ label: m.label, kind: m.kind, first: m.first / 1000, median: m.median / 1000, last: m.last / 1000, note: m.kind === 'overdue' ? `overdue on ${m.nodes} of ${m.of} nodes` : `${m.nodes}/${m.of} nodes, last at ${formatMs(m.last)}` })),
-      r.deadline != null ? [{ label: 'shutdown deadline', at: r.deadline / 1000 }] : [],
-      { title: `Red line ${r.declarationId}: ${r.modelId} crossed ${r.redline} — ${result.scenario.name}` }
+      // A deadline far beyond the drill (the charter's 24 h) would squash every bar: name it in the title instead.
+      r.deadline != null && r.deadline <= 2 * Math.max(...r.milestones.map(m => Number.isFinite(m.last) ? m.last : 0)) ? [{ label: 'shutdown deadline', at: r.deadline / 1000 }] : [],
+      { title: `Red line ${r.declarationId}: ${r.modelId} crossed ${r.redline} — ${result.scenario.name}${r.deadline != null && !r.milestones.some(m => m.kind === 'overdue') ? ` (deadline ${formatMs(r.deadline)} after)` : ''}` }
     ))
   }
   return charts
@@ -83,6 +84,9 @@ export function markdownOf (result: DrillResult, charts: string[]): string {
       '| milestone | first node | median node | last node | nodes |', '|---|---|---|---|---|')
     for (const m of r.milestones) lines.push(`| ${cell(m.label)} | ${ms(m.first)} | ${ms(m.median)} | ${ms(m.last)} | ${m.nodes}/${m.of} |`)
     lines.push('')
+  }
+  if (f.alarms.length > 0) {
+    lines.push('### Alarms the nodes raised', '', ...f.alarms.map(a => `- ${a.type}: on ${a.nodes} of ${f.nodes} nodes, about ${a.about.join(', ')}`), '')
   }
   if (charts.length > 0) lines.push('### Charts', '', ...charts.map(c => `![${c}](${c})`), '')
   lines.push('## Setup', '',

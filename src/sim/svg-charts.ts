@@ -31,7 +31,7 @@ export function niceTicks (max: number, count = 5): number[] {
   return out
 }
 
-const tickLabel = (v: number, unit: string): string => unit === 'ms' && v >= 1000 ? `${r1(v / 1000)} s` : `${r1(v)}${unit === 'ms' ? ' ms' : unit === 's' ? ' s' : ''}`
+const tickLabel = (v: number, unit: string): string => unit === 'ms' && v >= 1000 ? `${Number((v / 1000).toFixed(2))} s` : `${Number(v.toFixed(2))}${unit === 'ms' ? ' ms' : unit === 's' ? ' s' : ''}`
 
 interface Scale { x: (v: number) => number, ticks: number[] }
 
