@@ -11,6 +11,10 @@ import { SyncScheduler } from './sync-scheduler.ts'
 import { Dialer } from './dialer.ts'
 import { memberPeerId } from './peer-ids.ts'
 import { askStatus, serveStatus, STATUS_PROTOCOL, type PeerStatusAnswer } from './status-protocol.ts'
+import { RECORDS_TOPIC } from './options.ts'
+
+/** How long a member link may go without gossip subscription before it is redialled. */
+const GOSSIP_WATCHDOG_MS = 20_000
 
 export interface NetworkInit {
   ledger: Ledger
@@ -30,6 +34,8 @@ export interface NetworkInit {
   onVerdict?: (admission: Admission, peer: string) => void
   /** A prom-client registry for libp2p's own metrics. */
   metricsRegistry?: Registry
+  /** A member link without gossip for this long is redialled. @default 20000 */
+  gossipWatchdogMs?: number
 }
 
 export class Network {
@@ -40,12 +46,15 @@ export class Network {
   readonly #ledger: Ledger
   readonly #observers: Set<string>
   readonly #blocked = new Set<string>()
+  readonly #watchdogMs: number
+  #watchdog?: NodeJS.Timeout
   #memberPeers?: { roster: Roster, ids: Map<string, string> }
 
   private constructor (libp2p: AccordLibp2p, init: NetworkInit) {
     this.libp2p = libp2p
     this.#ledger = init.ledger
     this.#observers = new Set(init.observers ?? [])
+    this.#watchdogMs = init.gossipWatchdogMs ?? GOSSIP_WATCHDOG_MS
     this.gossip = new RecordGossip(libp2p, init.ledger, {
       onGap: peer => { void this.sync.request(peer, 'gap') },
       ...(init.onVerdict != null ? { onVerdict: init.onVerdict } : {})
@@ -111,9 +120,27 @@ export class Network {
     await serveStatus(this.libp2p, this.#ledger, peer => this.memberOf(peer) != null)
     await this.sync.start()
     await this.dialer.start()
+    this.#watchdog = setInterval(() => { this.#repairSilentLinks() }, this.#watchdogMs)
+    this.#watchdog.unref()
+  }
+
+  /**
+   * If identify fails on a link (it times out under heavy load), gossipsub never learns the peer
+   * and never retries: records would cross that link only by periodic sync. A member linked for
+   * a while but still not a gossip subscriber gets its connection closed, and so redialled.
+   */
+  #repairSilentLinks (): void {
+    const subscribers = new Set(this.libp2p.services.pubsub.getSubscribers(RECORDS_TOPIC).map(p => p.toString()))
+    for (const c of this.libp2p.getConnections()) {
+      const peer = c.remotePeer.toString()
+      if (c.status !== 'open' || subscribers.has(peer) || this.memberOf(peer) == null) continue
+      if (Date.now() - c.timeline.open < this.#watchdogMs) continue
+      void c.close().catch(() => c.abort(new Error('no gossip on this link')))
+    }
   }
 
   async stop (): Promise<void> {
+    if (this.#watchdog != null) clearInterval(this.#watchdog)
     this.dialer.stop()
     await this.sync.stop()
     await this.libp2p.unhandle(STATUS_PROTOCOL)

@@ -98,3 +98,27 @@ describe('net: members only, and misbehaviour is contained', function () {
     }
   })
 })
+
+describe('net: a link that carries no gossip is redialled', function () {
+  this.timeout(60_000)
+  it('closes a member link whose peer never became a gossip subscriber', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const fed = federation(['US', 'GB'])
+    const dir = mkdtempSync(join(tmpdir(), 'accord-watchdog-'))
+    const us = await AccordNode.create({ id: 'US', seed: seedFor('US'), roster: fed.roster, dbPath: join(dir, 'us.db'), gossipWatchdogMs: 300 })
+    const gb = await AccordNode.create({ id: 'GB', seed: seedFor('GB'), roster: fed.roster, dbPath: join(dir, 'gb.db') })
+    try {
+      await us.start(); await gb.start()
+      // GB leaves the topic, as if identify had failed and gossipsub never learnt of it.
+      gb.network.libp2p.services.pubsub.unsubscribe(RECORDS_TOPIC)
+      const closed: string[] = []
+      us.network.libp2p.addEventListener('connection:close', e => { closed.push(e.detail.remotePeer.toString()) })
+      await gb.network.dial(us.multiaddrs[0]!)
+      await waitFor(() => closed.includes(gb.peerId), 'US to close the silent link to GB')
+    } finally {
+      await us.stop(); await gb.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
