@@ -11,17 +11,9 @@ import { federation, incidentBody } from '../test/fixtures.ts'
 export const RECORD_BYTES = 1024
 export const RECORD_KIND = 'incident.report'
 
-/** mulberry32: a tiny seeded RNG, so every run (and both modes) gets the same graph and load. */
-export function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The drills' seeded RNG (mulberry32), so every run (and both modes) gets the same graph and load. */
+import { seededRandom } from '../src/sim/topology.ts'
+export const rng = seededRandom
 
 /** 'M00'..'M49': member ids matching ^[A-Z][A-Z0-9-]{1,15}$. */
 export function memberIds (n: number): string[] {
