@@ -15,6 +15,8 @@ import { RECORDS_TOPIC } from './options.ts'
 
 /** How long a member link may go without gossip subscription before it is redialled. */
 const GOSSIP_WATCHDOG_MS = 20_000
+/** Records younger than this that arrive by sync are passed on by gossip too (see constructor). */
+const FRESH_RECORD_MS = 60_000
 
 export interface NetworkInit {
   ledger: Ledger
@@ -67,6 +69,16 @@ export class Network {
     })
     // A member admitted by vote: dial and sync with everyone again (it may be waiting to be let in).
     init.ledger.on('membership', () => { void this.dialer.topUp(); this.dialer.redialAll() })
+    // A fresh record that reached us by sync rather than gossip (sync raced gossip, or a partition
+    // just healed) is handed to gossip: once held, the gossip copies are ignored here and not
+    // forwarded, so without this the record would stop spreading through this node.
+    this.sync.on('admitted', (admissions, records) => {
+      const fresh = Date.now() - FRESH_RECORD_MS
+      admissions.forEach((a, i) => {
+        const bytes = records[i]
+        if (a.verdict === 'accept' && a.record != null && a.record.time > fresh && bytes != null) void this.gossip.publish(bytes).catch(() => 0)
+      })
+    })
     // A sync round may have told us where more members listen.
     this.sync.on('synced', () => { void this.dialer.topUp() })
     this.dialer = new Dialer(libp2p, { bootstrap: init.bootstrap ?? [], isMember: peer => this.memberOf(peer) != null, blocked: peer => this.#blocked.has(peer) })

@@ -61,7 +61,7 @@ export class SyncProtocolError extends Error {
 export interface SyncOptions {
   signal?: AbortSignal
   /** Called with each batch's admissions (metrics, alarms). */
-  onAdmitted?: (admissions: Admission[]) => void
+  onAdmitted?: (admissions: Admission[], records: Uint8Array[]) => void
   /** Member peer id → listen addresses, shared in the hello. */
   members?: Record<string, string[]>
   /** Verify batches' signatures on worker threads while earlier batches are stored. */
@@ -159,7 +159,7 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
           else if (a.verdict === 'reject' && a.code === 'not-member' && !final) notYetMembers.push(records[i] as Uint8Array)
           else if (a.verdict === 'reject') result.rejected++
         }
-        options.onAdmitted?.(admissions)
+        options.onAdmitted?.(admissions, records)
       }
       // Batches are admitted in order; with a pool, a batch's signatures are checked on another
       // core while the previous batch is stored and the next one is read off the stream.

@@ -27,7 +27,7 @@ export interface PeerView { hello: Hello, at: number }
 export interface SyncEvents {
   synced: [peer: string, result: SyncResult, direction: 'outbound' | 'inbound']
   failed: [peer: string, error: Error]
-  admitted: [admissions: Admission[]]
+  admitted: [admissions: Admission[], records: Uint8Array[]]
 }
 
 interface PeerState { running?: Promise<SyncResult | undefined>, again: boolean, last: number, inbound: boolean }
@@ -104,7 +104,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     if (connection == null) return undefined
     try {
       const stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(NET_DEFAULTS.syncStepTimeoutMs)]) })
-      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: a => this.emit('admitted', a), members: await this.#directory(), pool: sharedVerifyPool() })
+      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: (a, r) => this.emit('admitted', a, r), members: await this.#directory(), pool: sharedVerifyPool() })
       await this.#learn(result.peer.members)
       this.#record(peer, result, 'outbound')
       return result
@@ -124,7 +124,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     }
     state.inbound = true
     try {
-      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: a => this.emit('admitted', a), members: await this.#directory(), pool: sharedVerifyPool() })
+      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: (a, r) => this.emit('admitted', a, r), members: await this.#directory(), pool: sharedVerifyPool() })
       await this.#learn(result.peer.members)
       this.#record(peer, result, 'inbound')
     } catch (err) {
