@@ -13,6 +13,7 @@ export const RECORD_KIND = 'incident.report'
 
 /** The drills' seeded RNG (mulberry32), so every run (and both modes) gets the same graph and load. */
 import { seededRandom } from '../src/sim/topology.ts'
+import { quantile } from '../src/sim/svg-charts.ts'
 export const rng = seededRandom
 
 /** 'M00'..'M49': member ids matching ^[A-Z][A-Z0-9-]{1,15}$. */
@@ -173,11 +174,9 @@ export function clock (): number {
   return performance.timeOrigin + performance.now()
 }
 
-/** Nearest-rank percentile (p in 0..100) of unsorted values. */
+/** Nearest-rank percentile (p in 0..100) of unsorted values, by the drills' quantile. */
 export function percentile (values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number
+  return quantile([...values].sort((x, y) => x - y), p / 100)
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Test fixtures: a federation with deterministic keys, and chains written without a node. */
 import { createHash } from 'node:crypto'
 import { authorRecord, Roster, SigningKey, type Authored, type ChainTip } from '../src/records/index.ts'
+import { pollUntil } from '../src/sim/poll.ts'
 
 export function seedFor (id: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(`accord-test-key:${id}`).digest())
@@ -40,9 +41,5 @@ export function incidentBody (incidentId: string, modelIds: string[], extra: obj
 
 /** Polls `condition` until true, failing after `timeoutMs` with `what` in the message. */
 export async function waitFor (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000, intervalMs = 25): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, intervalMs))
-  }
+  await pollUntil(condition, timeoutMs, what, intervalMs)
 }

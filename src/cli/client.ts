@@ -13,6 +13,9 @@ export interface ClientOptions { node?: string, token?: string, data?: string }
 
 export const DEFAULT_NODE = 'http://127.0.0.1:4200'
 
+/** Commander option parser for repeatable flags. */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+
 export class ApiClient {
   readonly base: string
   readonly #token: string

@@ -2,10 +2,9 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { KINDS } from '../records/index.ts'
-import { ApiClient, CliError, DEFAULT_NODE, type ClientOptions } from './client.ts'
+import { ApiClient, CliError, DEFAULT_NODE, type ClientOptions, collect } from './client.ts'
 import { formatEvent, formatRecord, formatView } from './format.ts'
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
 export function withClient (cmd: Command): Command {
   return cmd

@@ -2,9 +2,8 @@
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { loadScenario, runDrill, ScenarioError, writeReport, type DrillEvent, type Scenario } from '../sim/index.ts'
-import { CliError } from './client.ts'
+import { CliError, collect } from './client.ts'
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
 interface DrillOpts { out?: string, param?: string[], keepData?: boolean, quiet?: boolean }
 

@@ -2,10 +2,9 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import type { MembershipChange, ProposalStatus, RedlineStatus } from '../records/index.ts'
-import { ApiClient, CliError, type ClientOptions } from './client.ts'
+import { ApiClient, CliError, type ClientOptions, collect } from './client.ts'
 import { millis, submit, withClient } from './commands-client.ts'
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 type Opts = ClientOptions & Record<string, unknown>
 const when = (ms: number | undefined): string => ms == null ? '?' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z')
 

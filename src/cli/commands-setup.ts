@@ -5,9 +5,8 @@ import { createKey, loadKey, type MemberCard } from '../node/keys.ts'
 import { charterStatus, createCharter, readCharter, signCharter, writeCharter } from '../node/charter.ts'
 import { loadConfig, type NodeConfig } from '../node/config.ts'
 import { startNodeService } from '../node/service.ts'
-import { CliError } from './client.ts'
+import { CliError, collect } from './client.ts'
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
 function readJson (path: string, what: string): unknown {
   try {

@@ -3,6 +3,7 @@
  * and catch-up sync, admitting only roster members.
  */
 import type { Registry } from 'prom-client'
+import { multiaddr } from '@multiformats/multiaddr'
 import type { Ledger } from '../store/ledger.ts'
 import type { Admission, Roster } from '../records/index.ts'
 import { createAccordLibp2p, type AccordLibp2p } from './libp2p-node.ts'
@@ -183,7 +184,6 @@ export class Network {
   }
 
   async dial (addr: string): Promise<void> {
-    const { multiaddr } = await import('@multiformats/multiaddr')
     await this.libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(5_000) })
   }
 

@@ -1,7 +1,6 @@
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import type { PeerId } from '@libp2p/interface'
-import type { Member, Roster } from '../records/index.ts'
+import type { Member } from '../records/index.ts'
 
 const cache = new Map<string, string>()
 
@@ -13,10 +12,4 @@ export function memberPeerId (member: Pick<Member, 'publicKey'>): string {
     cache.set(member.publicKey, id)
   }
   return id
-}
-
-/** The roster member behind a peer id, if any. */
-export function memberOfPeer (roster: Roster, peer: PeerId | string): Member | undefined {
-  const id = peer.toString()
-  return roster.list().find(m => memberPeerId(m) === id)
 }

@@ -6,7 +6,7 @@
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { AccordNode } from './accord-node.ts'
-import { loadKey } from './keys.ts'
+import { KeyError, loadKey } from './keys.ts'
 import { readCharter, rosterOf, CharterError, type Charter } from './charter.ts'
 import { DB_FILE, ensureToken, lockDataDir } from './data-dir.ts'
 import { createLogger, type Logger } from './logger.ts'
@@ -28,7 +28,7 @@ export interface RunningNode {
 export async function startNodeService (config: NodeConfig, logDestination?: NodeJS.WritableStream): Promise<RunningNode> {
   const log = createLogger(config.id, config.logLevel as never, logDestination)
   const key = loadKey(config.data)
-  if (key.id !== config.id) throw new CharterError(`the key in ${config.data} belongs to ${key.id}, not ${config.id}`)
+  if (key.id !== config.id) throw new KeyError(`the key in ${config.data} belongs to ${key.id}, not ${config.id}`)
   const charter = readCharter(config.charter)
   const listed = charter.members.find(m => m.id === config.id)
   if (listed == null) throw new CharterError(`charter ${config.charter} does not list ${config.id}`)

@@ -136,11 +136,6 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     return prepared
   }
 
-  /** `prepare` then `admitMany`, for one batch. */
-  async admitManyVerified (batch: Uint8Array[], pool: VerifyPool): Promise<Admission[]> {
-    return this.admitMany(batch, false, await this.prepare(batch, pool))
-  }
-
   /** Admits a batch in one transaction: one disk sync for all of them. */
   admitMany (batch: Uint8Array[], durably = false, prepared?: Array<Prepared | undefined>): Admission[] {
     const results: Admission[] = []

@@ -54,11 +54,4 @@ export class PendingBuffer {
     }
     if (chain.size === 0) this.#byOrigin.delete(origin)
   }
-
-  /** The lowest waiting seq per origin: what the network should ask for up to. */
-  waiting (): Map<string, number> {
-    const out = new Map<string, number>()
-    for (const [origin, chain] of this.#byOrigin) out.set(origin, Math.min(...chain.keys()))
-    return out
-  }
 }

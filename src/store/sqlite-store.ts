@@ -38,7 +38,6 @@ export class SqliteStore {
         UNIQUE (origin, seq));
       CREATE TABLE IF NOT EXISTS chains (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL, head TEXT NOT NULL, frozen_at INTEGER);
       CREATE TABLE IF NOT EXISTS forks (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL, id_a TEXT NOT NULL, id_b TEXT NOT NULL, bytes_b BLOB NOT NULL, received_at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `)
     this.#insert = this.#db.prepare('INSERT INTO records (origin, seq, id, kind, time, received_at, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)')
     this.#setTip = this.#db.prepare('INSERT INTO chains (origin, seq, head, frozen_at) VALUES (?, ?, ?, ?) ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq, head = excluded.head, frozen_at = excluded.frozen_at')
@@ -134,14 +133,6 @@ export class SqliteStore {
     const pages = this.#db.pragma('page_count', { simple: true }) as number
     const size = this.#db.pragma('page_size', { simple: true }) as number
     return pages * size
-  }
-
-  getMeta (key: string): string | undefined {
-    return this.#db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined
-  }
-
-  setMeta (key: string, value: string): void {
-    this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value)
   }
 
   close (): void {

@@ -10,7 +10,7 @@ describe('store: signatures verified on worker threads', () => {
   before(() => { pool = new VerifyPool(2) })
   after(async () => { await pool.close() })
 
-  it('admitManyVerified gives exactly the verdicts of admitMany, forgeries included', async () => {
+  it('prepare() on worker threads + admitMany gives exactly the verdicts of admitMany, forgeries included', async () => {
     const w = new Writer(fed)
     const batch: Uint8Array[] = []
     for (let i = 0; i < 40; i++) {
@@ -25,7 +25,7 @@ describe('store: signatures verified on worker threads', () => {
     const a = new Ledger({ path: ':memory:', roster: fed.roster })
     const b = new Ledger({ path: ':memory:', roster: fed.roster })
     const plain = a.admitMany(batch).map(x => `${x.verdict}/${x.code}`)
-    const pooled = (await b.admitManyVerified(batch, pool)).map(x => `${x.verdict}/${x.code}`)
+    const pooled = b.admitMany(batch, false, await b.prepare(batch, pool)).map(x => `${x.verdict}/${x.code}`)
     assert.deepEqual(pooled, plain)
     assert.equal(plain.filter(v => v === 'accept/accepted').length, 40)
     assert.deepEqual(plain.slice(40), ['reject/bad-signature', 'reject/bad-signature', 'reject/malformed', 'reject/not-member', 'ignore/duplicate'])
