@@ -140,7 +140,8 @@ async function playStep (step: Step, run: RunState, emit: (e: DrillEvent) => voi
   let ok = true
   let detail: string
   try {
-    if (step.atMs != null) await sleep(run.timelineStart + step.atMs - Date.now())
+    // Timers may fire a millisecond early: wait until the step's time has really come.
+    if (step.atMs != null) while (Date.now() < run.timelineStart + step.atMs) await sleep(run.timelineStart + step.atMs - Date.now())
     if (step.afterMs != null) await sleep(step.afterMs)
     if (step.when != null) await waitForCondition(step.when, run, step.timeoutMs, `${step.where}.when`)
     startedAt = Date.now()
