@@ -105,7 +105,6 @@ export async function accordSwarm (init: ShardInit): Promise<Swarm> {
     await stop()
     throw err
   }
-  ;(globalThis as any).__l50stats = () => ({ conns: nodes.reduce((a, n) => a + n.network.libp2p.getConnections().length, 0), rounds: nodes.reduce((a, n) => a + n.network.sync.rounds, 0), fetched: nodes.reduce((a, n) => a + n.network.sync.recordsFetched, 0), gossip: nodes.reduce((a, n) => a + n.network.gossip.delivered, 0) })
   return {
     addrs: own,
     linked: linkCheck(init, i => openPeers((nodes[i - init.from] as AccordNode).network.libp2p)),

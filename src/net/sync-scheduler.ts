@@ -20,6 +20,8 @@ import { runSync, type Hello, type SyncResult } from './sync-protocol.ts'
 import { sharedVerifyPool } from '../store/verify-pool.ts'
 import { NET_DEFAULTS, SYNC_PROTOCOL } from './options.ts'
 
+const DIRECTORY_TTL_MS = 5_000
+
 export type SyncReason = 'connect' | 'gap' | 'periodic' | 'manual' | 'cascade'
 
 export interface PeerView { hello: Hello, at: number }
@@ -41,6 +43,9 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
   /** The latest hello of every peer we synced with: its digest and vector. */
   readonly views = new Map<string, PeerView>()
   #timer?: NodeJS.Timeout
+  #directoryCache?: { key: string, at: number, value: Record<string, string[]> }
+  /** Addresses already merged into the peer store, per peer, from earlier hellos. */
+  readonly #learnt = new Map<string, string>()
   #stopping = new AbortController()
   rounds = 0
   recordsFetched = 0
@@ -60,13 +65,23 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
       try { await round } finally { this.#inboundRounds.delete(round) }
     }, { maxInboundStreams: 4, maxOutboundStreams: 4 })
     this.#libp2p.addEventListener('peer:connect', this.#onConnect)
-    this.#timer = setInterval(() => { this.#periodic() }, NET_DEFAULTS.syncEveryMs)
+    this.#schedulePeriodic()
+  }
+
+  /**
+   * The next periodic round, at a random point between half and one and a half periods away:
+   * nodes started together (a federation restarting, a test, a bench) would otherwise all sync
+   * at the same instants, and their rounds would queue behind each other.
+   */
+  #schedulePeriodic (): void {
+    if (this.#stopping.signal.aborted) return
+    this.#timer = setTimeout(() => { this.#periodic(); this.#schedulePeriodic() }, NET_DEFAULTS.syncEveryMs * (0.5 + Math.random()))
     this.#timer.unref()
   }
 
   async stop (): Promise<void> {
     this.#stopping.abort(new Error('node stopping'))
-    if (this.#timer != null) clearInterval(this.#timer)
+    if (this.#timer != null) clearTimeout(this.#timer)
     this.#libp2p.removeEventListener('peer:connect', this.#onConnect)
     await this.#libp2p.unhandle(SYNC_PROTOCOL)
     await Promise.allSettled([...[...this.#peers.values()].map(async p => await p.running), ...this.#inboundRounds])
@@ -134,26 +149,42 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     }
   }
 
-  /** Where the members this node is connected to listen (as identify told us). */
+  /**
+   * Where the members this node is connected to listen (as identify told us). Kept for a few
+   * seconds: every round sends it, and reading the peer store for each peer each time showed
+   * up in profiles at 50 nodes.
+   */
   async #directory (): Promise<Record<string, string[]>> {
+    const connected = this.#connectedMembers().slice(0, 64)
+    const key = connected.join(',')
+    if (this.#directoryCache != null && this.#directoryCache.key === key && Date.now() - this.#directoryCache.at < DIRECTORY_TTL_MS) return this.#directoryCache.value
     const out: Record<string, string[]> = {}
-    for (const peer of this.#connectedMembers().slice(0, 64)) {
+    for (const peer of connected) {
       try {
         const known = await this.#libp2p.peerStore.get(peerIdFromString(peer))
         const addrs = known.addresses.map(a => a.multiaddr.toString()).slice(0, 8)
         if (addrs.length > 0) out[peer] = addrs
       } catch {}
     }
+    this.#directoryCache = { key, at: Date.now(), value: out }
     return out
   }
 
-  /** Learns where other members listen from a peer's hello (members only, bounded). */
+  /**
+   * Learns where other members listen from a peer's hello (members only, bounded). Peers we are
+   * connected to and addresses already learnt are skipped: the peer store write is the costly part.
+   */
   async #learn (members: Record<string, string[]> | undefined): Promise<void> {
     if (members == null || typeof members !== 'object') return
+    const connected = new Set(this.#connectedMembers())
     for (const [peer, addrs] of Object.entries(members).slice(0, 256)) {
-      if (peer === this.#libp2p.peerId.toString() || !this.#isMember(peer) || !Array.isArray(addrs)) continue
+      if (peer === this.#libp2p.peerId.toString() || connected.has(peer) || !this.#isMember(peer) || !Array.isArray(addrs)) continue
+      const list = addrs.slice(0, 8).filter((a): a is string => typeof a === 'string')
+      const key = list.join(' ')
+      if (this.#learnt.get(peer) === key) continue
       try {
-        await this.#libp2p.peerStore.merge(peerIdFromString(peer), { multiaddrs: addrs.slice(0, 8).map(a => multiaddr(a)) })
+        await this.#libp2p.peerStore.merge(peerIdFromString(peer), { multiaddrs: list.map(a => multiaddr(a)) })
+        this.#learnt.set(peer, key)
       } catch {}
     }
   }

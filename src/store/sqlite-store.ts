@@ -11,6 +11,12 @@
  */
 import Database from 'better-sqlite3'
 import type { ChainTip, Fork, HeldRecord } from '../records/index.ts'
+import { sharedCheckpointer } from './checkpointer.ts'
+
+/** Commits between two checkpoint requests to the worker (a commit adds ~4 pages to the log). */
+const COMMITS_PER_CHECKPOINT = 64
+/** The store's own automatic checkpoint, only if the worker falls behind: 16 k pages = 64 MiB. */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 16_384
 
 export interface StoredRecord { origin: string, seq: number, id: string, kind: string, bytes: Uint8Array, receivedAt: number }
 
@@ -21,11 +27,23 @@ export class SqliteStore {
   readonly #idAt: Database.Statement
   readonly #range: Database.Statement
   readonly #byId: Database.Statement
+  /** The database file, when checkpoints run on the worker (not for ':memory:'). */
+  readonly #file?: string
+  #commits = 0
 
   /** `path` is a file in the node's data directory, or ':memory:' for tests. */
   constructor (path: string) {
     this.#db = new Database(path)
     this.#db.pragma('journal_mode = WAL')
+    if (path !== ':memory:' && path !== '') {
+      // Checkpoints run on a worker thread (see checkpointer.ts); this connection's own is a fallback.
+      this.#file = this.#db.name
+      this.#db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`)
+      // The worker starts now, not in the middle of taking in records; and each store starts its
+      // count at a random point, so stores filled at the same pace do not checkpoint in step.
+      sharedCheckpointer()
+      this.#commits = Math.floor(Math.random() * COMMITS_PER_CHECKPOINT)
+    }
     // NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only a power
     // loss can drop the last few commits, and other members' records are then fetched again
     // by sync. The member's own records are committed with FULL (see `durably`).
@@ -48,7 +66,9 @@ export class SqliteStore {
 
   /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
   transaction<T> (fn: () => T): T {
-    return this.#db.transaction(fn)()
+    const result = this.#db.transaction(fn)()
+    if (this.#file != null && ++this.#commits % COMMITS_PER_CHECKPOINT === 0) sharedCheckpointer().request(this.#file)
+    return result
   }
 
   /**
@@ -137,6 +157,7 @@ export class SqliteStore {
 
   close (): void {
     if (this.#db.open) this.#db.close()
+    if (this.#file != null) sharedCheckpointer().release(this.#file)
   }
 }
 

@@ -1,0 +1,66 @@
+/**
+ * Two small fixes to the libp2p stack's hot path, applied once when the network room loads,
+ * before any connection exists. Each checks the shape it relies on and leaves the library
+ * alone if a new version changed it; `patchesInForce()` reports which took (a test asserts
+ * both, so an upgrade that drops one shows up).
+ *
+ * 1. Yamux window updates at half a window, as go-yamux and rust-yamux send them.
+ *    `@libp2p/yamux` (8.x) answers every data frame it receives with a window-update frame,
+ *    even when the sender still has almost all of its 256 KiB window. Gossip is many small
+ *    frames (a 1 KiB record each), so every delivery and every duplicate cost a second frame
+ *    back: encoded, Noise-encrypted, written, then read, decrypted and parsed on the other side
+ *    (7 % of all CPU at 50 nodes was `sendWindowUpdate` alone). Here an established stream
+ *    holds its update back until it has consumed half its receive window; the sender then
+ *    still has the other half, so it never waits. Streams that must send SYN/ACK flags, and
+ *    paused ones, go through the original code.
+ *
+ * 2. No exception per read in length-prefixed decoding. `LengthPrefixedDecoder` (Noise frames
+ *    on every connection) finds out that its buffer is used up by calling the length decoder on
+ *    the empty buffer and catching the RangeError it throws: one Error with a captured stack
+ *    trace per socket read, 8 % of the busy CPU at 50 nodes. Here the length decoder answers an
+ *    empty buffer with length 0, for which the decoder's own bounds check already stops the
+ *    loop (a 0-length frame still needs its prefix, which an empty buffer lacks), so decoding is
+ *    unchanged and nothing is thrown.
+ */
+import { YamuxStream, StreamState } from '@libp2p/yamux/stream'
+import { LengthPrefixedDecoder } from '@libp2p/utils'
+
+interface WindowFields { state: StreamState, recvWindow: number, recvWindowCapacity: number }
+interface Patchable { __accordPatched?: boolean }
+
+const yamuxProto = YamuxStream.prototype as unknown as Patchable & { sendWindowUpdate?: () => void }
+const sendWindowUpdate = yamuxProto.sendWindowUpdate
+if (typeof sendWindowUpdate === 'function' && yamuxProto.__accordPatched !== true) {
+  yamuxProto.__accordPatched = true
+  yamuxProto.sendWindowUpdate = function (this: WindowFields) {
+    if (this.state === StreamState.Established && typeof this.recvWindow === 'number' &&
+      typeof this.recvWindowCapacity === 'number' && this.recvWindowCapacity > this.recvWindow / 2) return
+    sendWindowUpdate.call(this)
+  }
+}
+
+type LengthDecoder = ((data: { byteLength: number }) => number) & { __quiet?: boolean }
+interface DecoderFields { lengthDecoder?: LengthDecoder }
+
+const decoderProto = LengthPrefixedDecoder.prototype as unknown as Patchable & { decode?: (buf: unknown) => Generator<unknown> }
+const decode = decoderProto.decode
+if (typeof decode === 'function' && decoderProto.__accordPatched !== true) {
+  decoderProto.__accordPatched = true
+  decoderProto.decode = function (this: DecoderFields, buf: unknown) {
+    const inner = this.lengthDecoder
+    if (typeof inner === 'function' && inner.__quiet !== true) {
+      const quiet: LengthDecoder = data => data.byteLength === 0 ? 0 : inner(data)
+      quiet.__quiet = true
+      this.lengthDecoder = quiet
+    }
+    return decode.call(this, buf)
+  }
+}
+
+/** Which of the two fixes are in force. */
+export function patchesInForce (): { halfWindowUpdates: boolean, quietFrameDecoder: boolean } {
+  return {
+    halfWindowUpdates: yamuxProto.__accordPatched === true && yamuxProto.sendWindowUpdate !== sendWindowUpdate,
+    quietFrameDecoder: decoderProto.__accordPatched === true && decoderProto.decode !== decode
+  }
+}
