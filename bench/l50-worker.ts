@@ -9,7 +9,7 @@
 import '../src/polyfill.ts'
 import { waitFor } from '../test/fixtures.ts'
 import { clock, memberIds, planLoad, ShardArrivals, topology, type ShardTally } from './l50-load.ts'
-import { accordSwarm, baselineSwarm, type Swarm } from './l50-swarm.ts'
+import type { Swarm } from './l50-swarm.ts'
 
 export type L50Mode = 'accord' | 'baseline'
 
@@ -59,7 +59,8 @@ class Shard {
         const arrivals = this.arrivals = new ShardArrivals(from, to, plan)
         gc()
         this.rssBefore = process.memoryUsage().rss
-        const make = job.mode === 'accord' ? accordSwarm : baselineSwarm
+        // Only this mode's swarm is loaded: Accord's network room patches libp2p as it loads.
+        const make = job.mode === 'accord' ? (await import('./l50-accord-swarm.ts')).accordSwarm : (await import('./l50-baseline-swarm.ts')).baselineSwarm
         this.swarm = await make({
           ids, links: topology(job.nodes), plan, from, to, addrs: msg.addrs,
           arrived: (node, record) => { arrivals.arrived(node, record, clock()) }

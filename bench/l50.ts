@@ -106,7 +106,7 @@ class Worker {
  * busy and their tails were queueing behind the other 49 nodes' work (Accord p99 737 ms,
  * baseline 1101 ms), so by default each mode gets two processes, one per core.
  */
-async function runMode (job: L50Job, processes: number): Promise<ModeFigures> {
+export async function runMode (job: L50Job, processes: number): Promise<ModeFigures> {
   const bounds = Array.from({ length: processes + 1 }, (_, k) => Math.round((k * job.nodes) / processes))
   const workers = Array.from({ length: processes }, (_, k) => new Worker(`L50 ${job.mode} worker ${k + 1}/${processes}`))
   // Steps: each worker's start, then meshes, load, report and stop.

@@ -194,9 +194,7 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
 
   #accept (record: HeldRecord, bytes: Uint8Array, now: number): void {
     this.#store.put(record, bytes, now)
-    const tip = { seq: record.seq, head: record.id }
-    this.#store.setTip(record.origin, tip)
-    this.#tips.set(record.origin, tip)
+    this.#tips.set(record.origin, { seq: record.seq, head: record.id })
     this.#ids.add(record.id)
     applyRecord(this.#state, record)
   }
@@ -219,7 +217,7 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     this.#ids.add(record.id)
     const below = record.seq - 1
     const tip: ChainTip = { seq: below, head: below > 0 ? (this.#store.idAt(record.origin, below) ?? '') : '', frozenAt: record.seq }
-    this.#store.setTip(record.origin, tip)
+    this.#store.freeze(record.origin, tip)
     this.#tips.set(record.origin, tip)
     this.#pending.prune(record.origin, seq => seq >= record.seq)
     // Records past the fork no longer count: refold (rare, so simplicity wins over speed).

@@ -1,13 +1,13 @@
 /**
  * Durable storage of records in embedded SQLite (better-sqlite3, WAL mode).
  *
- * Why SQLite: one file per node, transactions that make a record and its chain tip land
- * together or not at all, WAL so readers never block the writer, and commits that
- * survive a crash of the process (and, for the member's own records, of the machine).
+ * Why SQLite: one file per node, transactions that make a batch of records land together or
+ * not at all, WAL so readers never block the writer, and commits that survive a crash of the
+ * process (and, for the member's own records, of the machine).
  *
- * Tables: `records` holds each origin's chain, one row per (origin, seq); `chains` the tip of
- * each chain (and where an equivocation froze it); `forks` the second record of each
- * equivocation, which together with the chain's record at that seq is the signed proof.
+ * Tables: `records` holds each origin's chain, one row per (origin, seq), so a chain's tip is
+ * its last row; `chains` where an equivocation froze a chain; `forks` the second record of
+ * each equivocation, which together with the chain's record at that seq is the signed proof.
  */
 import Database from 'better-sqlite3'
 import type { ChainTip, Fork, HeldRecord } from '../records/index.ts'
@@ -23,10 +23,12 @@ export interface StoredRecord { origin: string, seq: number, id: string, kind: s
 export class SqliteStore {
   readonly #db: Database.Database
   readonly #insert: Database.Statement
-  readonly #setTip: Database.Statement
+  readonly #freeze: Database.Statement
   readonly #idAt: Database.Statement
   readonly #range: Database.Statement
   readonly #byId: Database.Statement
+  /** One transaction wrapper, made once: better-sqlite3 builds a new one per `transaction()` call. */
+  readonly #transaction: (fn: () => unknown) => unknown
   /** The database file, when checkpoints run on the worker (not for ':memory:'). */
   readonly #file?: string
   #commits = 0
@@ -58,15 +60,16 @@ export class SqliteStore {
       CREATE TABLE IF NOT EXISTS forks (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL, id_a TEXT NOT NULL, id_b TEXT NOT NULL, bytes_b BLOB NOT NULL, received_at INTEGER NOT NULL);
     `)
     this.#insert = this.#db.prepare('INSERT INTO records (origin, seq, id, kind, time, received_at, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    this.#setTip = this.#db.prepare('INSERT INTO chains (origin, seq, head, frozen_at) VALUES (?, ?, ?, ?) ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq, head = excluded.head, frozen_at = excluded.frozen_at')
+    this.#freeze = this.#db.prepare('INSERT INTO chains (origin, seq, head, frozen_at) VALUES (?, ?, ?, ?) ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq, head = excluded.head, frozen_at = excluded.frozen_at')
     this.#idAt = this.#db.prepare('SELECT id FROM records WHERE origin = ? AND seq = ?').pluck()
     this.#range = this.#db.prepare('SELECT origin, seq, id, kind, bytes, received_at AS receivedAt FROM records WHERE origin = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?')
+    this.#transaction = this.#db.transaction((fn: () => unknown) => fn())
     this.#byId = this.#db.prepare('SELECT origin, seq, id, kind, bytes, received_at AS receivedAt FROM records WHERE id = ?')
   }
 
   /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
   transaction<T> (fn: () => T): T {
-    const result = this.#db.transaction(fn)()
+    const result = this.#transaction(fn) as T
     if (this.#file != null && ++this.#commits % COMMITS_PER_CHECKPOINT === 0) sharedCheckpointer().request(this.#file)
     return result
   }
@@ -88,8 +91,9 @@ export class SqliteStore {
     this.#insert.run(record.origin, record.seq, record.id, record.kind, record.time, receivedAt, bytes)
   }
 
-  setTip (origin: string, tip: ChainTip): void {
-    this.#setTip.run(origin, tip.seq, tip.head, tip.frozenAt ?? null)
+  /** Records where an equivocation froze a chain (other tips follow from `records`). */
+  freeze (origin: string, tip: ChainTip): void {
+    this.#freeze.run(origin, tip.seq, tip.head, tip.frozenAt ?? null)
   }
 
   putFork (fork: Fork, otherBytes: Uint8Array, receivedAt: number): void {
@@ -97,9 +101,18 @@ export class SqliteStore {
       .run(fork.origin, fork.seq, fork.ids[0], fork.ids[1], otherBytes, receivedAt)
   }
 
+  /**
+   * Each chain's tip: its last record, unless an equivocation froze it (then the row in
+   * `chains` says where). Computed from `records` rather than kept per record, which saves a
+   * write on every admission; `chains` rows of earlier versions without a freeze are ignored.
+   */
   tips (): Map<string, ChainTip> {
-    const rows = this.#db.prepare('SELECT origin, seq, head, frozen_at AS frozenAt FROM chains').all() as Array<{ origin: string, seq: number, head: string, frozenAt: number | null }>
-    return new Map(rows.map(r => [r.origin, { seq: r.seq, head: r.head, ...(r.frozenAt != null ? { frozenAt: r.frozenAt } : {}) }]))
+    const last = this.#db.prepare('SELECT r.origin, r.seq, r.id AS head FROM records r JOIN (SELECT origin, MAX(seq) AS seq FROM records GROUP BY origin) m ON r.origin = m.origin AND r.seq = m.seq')
+      .all() as Array<{ origin: string, seq: number, head: string }>
+    const tips = new Map<string, ChainTip>(last.map(r => [r.origin, { seq: r.seq, head: r.head }]))
+    const frozen = this.#db.prepare('SELECT origin, seq, head, frozen_at AS frozenAt FROM chains WHERE frozen_at IS NOT NULL').all() as Array<{ origin: string, seq: number, head: string, frozenAt: number }>
+    for (const r of frozen) tips.set(r.origin, { seq: r.seq, head: r.head, frozenAt: r.frozenAt })
+    return tips
   }
 
   forks (): Array<{ fork: Fork, bytesB: Uint8Array }> {

@@ -1,25 +1,29 @@
-// Worker thread for VerifyPool: verifies Ed25519 signatures with cached KeyObjects.
-// Plain JavaScript so the worker starts without a TypeScript loader.
+// Worker thread for VerifyPool: verifies Ed25519 signatures with libsodium, as the main thread
+// does (src/records/keys.ts). Plain JavaScript so the worker starts without a TypeScript loader.
 import { parentPort } from 'node:worker_threads'
-import { createPublicKey, verify } from 'node:crypto'
+import sodium from 'sodium-native'
 
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 const keys = new Map()
 
 function keyOf (b64) {
   let key = keys.get(b64)
   if (key == null) {
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, Buffer.from(b64, 'base64url')]), format: 'der', type: 'spki' })
+    key = Buffer.from(b64, 'base64url')
     keys.set(b64, key)
   }
   return key
 }
 
+const asBuffer = (bytes) => Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+
 parentPort.on('message', ({ id, items }) => {
   const results = new Uint8Array(items.length)
   for (let i = 0; i < items.length; i++) {
     const { key, payload, sig } = items[i]
-    try { results[i] = sig.length === 64 && verify(null, payload, keyOf(key), sig) ? 1 : 0 } catch { results[i] = 0 }
+    try {
+      const pk = keyOf(key)
+      results[i] = sig.length === 64 && pk.length === 32 && sodium.crypto_sign_verify_detached(asBuffer(sig), asBuffer(payload), pk) ? 1 : 0
+    } catch { results[i] = 0 }
   }
   parentPort.postMessage({ id, results }, [results.buffer])
 })

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { Socket } from 'node:net'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
@@ -22,8 +23,39 @@ async function node (): Promise<Libp2p> {
 describe('net: fixes to the libp2p hot path', function () {
   this.timeout(60_000)
 
-  it('both are in force with the installed libp2p versions', () => {
-    assert.deepEqual(patchesInForce(), { halfWindowUpdates: true, quietFrameDecoder: true })
+  it('all are in force with the installed libp2p versions', () => {
+    assert.deepEqual(patchesInForce(), { halfWindowUpdates: true, quietFrameDecoder: true, oneWritePerFrame: true })
+  })
+
+  it('a Noise frame leaves in one socket write, not two', async () => {
+    const a = await node()
+    const b = await node()
+    const proto = Socket.prototype as unknown as { _write: (...args: unknown[]) => unknown, _writev: (...args: unknown[]) => unknown }
+    const { _write: write, _writev: writev } = proto
+    let writes = 0
+    try {
+      let received = 0
+      const done = Promise.withResolvers<void>()
+      await b.handle(PROTOCOL, async (stream) => {
+        for await (const chunk of stream) if ((received += chunk.byteLength) >= 100 * 1024) done.resolve()
+      })
+      const stream = await a.dialProtocol(b.getMultiaddrs()[0]!, PROTOCOL)
+      proto._write = function (...args) { writes++; return write.apply(this, args) }
+      proto._writev = function (...args) { writes++; return writev.apply(this, args) }
+      for (let i = 0; i < 100; i++) {
+        stream.send(new Uint8Array(1024).fill(i & 0xff))
+        await new Promise(resolve => setImmediate(resolve))
+      }
+      await done.promise
+      // 100 frames (each a length prefix and a ciphertext buffer), plus the odd window update.
+      assert.ok(writes >= 100 && writes <= 110, `${writes} socket writes for 100 frames`)
+      await stream.close()
+    } finally {
+      proto._write = write
+      proto._writev = writev
+      await a.stop()
+      await b.stop()
+    }
   })
 
   it('a receiver of 400 small frames answers with a few window updates, not one per frame, and the sender never stalls', async () => {
