@@ -72,7 +72,10 @@ class Worker {
   #exited = false
 
   constructor (readonly label: string) {
-    this.child = fork(WORKER, [], { execArgv: ['--import', 'tsx', '--expose-gc'], serialization: 'advanced' })
+    // ACCORD_BENCH_L50_CPU_PROF=<dir>: each worker writes a V8 CPU profile there (0.5 ms samples).
+    const profile = process.env.ACCORD_BENCH_L50_CPU_PROF
+    const execArgv = ['--import', 'tsx', '--expose-gc', ...(profile != null ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, '--cpu-prof-interval=500'] : [])]
+    this.child = fork(WORKER, [], { execArgv, serialization: 'advanced' })
     this.child.on('message', (msg: FromWorker) => {
       const pending = this.#pending
       this.#pending = undefined
