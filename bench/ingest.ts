@@ -1,7 +1,8 @@
 /**
- * Bench: raw Ed25519 verifies/s versus records/s through the full ingest path (decode →
- * validate → verify → store → fold) for 100 k records from 20 origins. The baseline is the
- * primitive the path itself verifies with (libsodium); node:crypto's rate is shown beside it.
+ * Bench: raw node:crypto Ed25519 verifies/s (the baseline the records issue names) versus
+ * records/s through the full ingest path (decode → validate → verify → store → fold) for 100 k
+ * records from 20 origins. The path verifies with libsodium, about twice as fast, so the ratio
+ * to raw libsodium verification is printed too: the stricter measure of what the rest costs.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,10 +14,10 @@ import { federation, DEMO_IDS, Writer, incidentBody, modelBody } from '../test/f
 import { progress } from './progress.ts'
 import { VerifyPool } from '../src/store/verify-pool.ts'
 
-export interface IngestFigures { verifyPerSec: number, openSslVerifyPerSec: number, ingestPerSec: number, ratio: number, pooledPerSec: number, pooledRatio: number, workers: number, records: number, reopenMs: number }
+export interface IngestFigures { verifyPerSec: number, sodiumVerifyPerSec: number, sodiumRatio: number, ingestPerSec: number, ratio: number, pooledPerSec: number, pooledRatio: number, workers: number, records: number, reopenMs: number }
 
 /** Raw libsodium verifications per second of a 600-byte message: what the ingest path uses. */
-export function rawVerifyRate (n = 20_000): number {
+export function rawSodiumVerifyRate (n = 20_000): number {
   const publicKey = Buffer.alloc(sodium.crypto_sign_PUBLICKEYBYTES)
   const secretKey = Buffer.alloc(sodium.crypto_sign_SECRETKEYBYTES)
   sodium.crypto_sign_keypair(publicKey, secretKey)
@@ -28,8 +29,8 @@ export function rawVerifyRate (n = 20_000): number {
   return n / (Number(process.hrtime.bigint() - start) / 1e9)
 }
 
-/** The same through node:crypto (OpenSSL), for comparison. */
-export function rawOpenSslVerifyRate (n = 20_000): number {
+/** The same through node:crypto (OpenSSL): the baseline. */
+export function rawVerifyRate (n = 20_000): number {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   const msg = Buffer.alloc(600, 7)
   const sig = sign(null, msg, privateKey)
@@ -89,7 +90,7 @@ export async function benchIngest (total = 100_000, batch = 256): Promise<Ingest
   const dir = mkdtempSync(join(tmpdir(), 'accord-bench-'))
   try {
     const verifyPerSec = rawVerifyRate()
-    const openSslVerifyPerSec = rawOpenSslVerifyRate()
+    const sodiumVerifyPerSec = rawSodiumVerifyRate()
     const ledger = new Ledger({ path: join(dir, 'records.db'), roster: fed.roster })
     const bar = progress('ingesting', total)
     const start = process.hrtime.bigint()
@@ -108,7 +109,7 @@ export async function benchIngest (total = 100_000, batch = 256): Promise<Ingest
     reopened.close()
     const ingestPerSec = total / seconds
     const pooled = await pooledIngest(records, dir, batch)
-    return { verifyPerSec, openSslVerifyPerSec, ingestPerSec, ratio: ingestPerSec / verifyPerSec, pooledPerSec: pooled.perSec, pooledRatio: pooled.perSec / verifyPerSec, workers: pooled.workers, records: total, reopenMs }
+    return { verifyPerSec, sodiumVerifyPerSec, sodiumRatio: ingestPerSec / sodiumVerifyPerSec, ingestPerSec, ratio: ingestPerSec / verifyPerSec, pooledPerSec: pooled.perSec, pooledRatio: pooled.perSec / verifyPerSec, workers: pooled.workers, records: total, reopenMs }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
