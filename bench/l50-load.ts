@@ -144,14 +144,14 @@ export class ShardArrivals {
 export interface Merged { timesToAll: number[], deliveries: number }
 
 /**
- * Merges every process's tally. A record's time-to-all is its latest arrival anywhere minus
+ * Merges every process's tally, leaving out the first `skip` records (the warm-up). A record's time-to-all is its latest arrival anywhere minus
  * its send time; a record some node never got counts as Infinity, so it shows in the tail.
  */
-export function merge (tallies: ShardTally[], nodes: number): Merged {
+export function merge (tallies: ShardTally[], nodes: number, skip = 0): Merged {
   const records = tallies[0]?.count.length ?? 0
   const timesToAll: number[] = []
   let deliveries = 0
-  for (let i = 0; i < records; i++) {
+  for (let i = skip; i < records; i++) {
     let count = 0
     let last = 0
     let sent = Number.NaN

@@ -13,7 +13,16 @@ import type { Swarm } from './l50-swarm.ts'
 
 export type L50Mode = 'accord' | 'baseline'
 
-export interface L50Job { mode: L50Mode, nodes: number, seconds: number, ratePerSec: number, drainMs: number, meshTimeoutMs: number }
+export interface L50Job {
+  mode: L50Mode
+  nodes: number
+  seconds: number
+  ratePerSec: number
+  drainMs: number
+  meshTimeoutMs: number
+  /** Records sent first at the same pace and left out of every figure (JIT, caches, meshes settling). */
+  warmupRecords: number
+}
 
 /** Parent → worker, in this order. */
 export type ToWorker =
@@ -55,7 +64,7 @@ class Shard {
         this.job = job
         const ids = memberIds(job.nodes)
         // Every process derives the same graph and load from the same seeds.
-        const plan = planLoad(ids, Math.round(job.seconds * job.ratePerSec))
+        const plan = planLoad(ids, job.warmupRecords + Math.round(job.seconds * job.ratePerSec))
         const arrivals = this.arrivals = new ShardArrivals(from, to, plan)
         gc()
         this.rssBefore = process.memoryUsage().rss
@@ -85,8 +94,9 @@ class Shard {
         const arrivals = this.arrivals as ShardArrivals
         const interval = 1000 / job.ratePerSec
         await sleepUntil(msg.at)
-        this.cpu0 = process.cpuUsage()
-        this.wall0 = clock()
+        // CPU and wall time count from the first measured record's slot, after the warm-up.
+        const measureFrom = msg.at + job.warmupRecords * interval
+        setTimeout(() => { this.cpu0 = process.cpuUsage(); this.wall0 = clock() }, Math.max(0, measureFrom - clock()))
         // The load's pacing is the one deliberate wait: record i goes out at start + i / rate,
         // measured from the start so a late timer does not push every later record back.
         for (let i = 0; i < arrivals.tally.sentAt.length; i++) {
