@@ -5,26 +5,12 @@
  * on this machine against node:crypto's 7,000, and signatures are most of what admitting a
  * record costs. libsodium's checks are the strict ones (canonical S, no small-order keys).
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
 import sodium from 'sodium-native'
 
 // DER prefixes that wrap a raw 32-byte Ed25519 key as SPKI (public) and PKCS#8 (private).
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
-
-const publicKeyCache = new Map<string, KeyObject>()
-
-/** A raw 32-byte public key (base64url) as a cached KeyObject. */
-export function publicKeyObject (publicKeyB64: string): KeyObject {
-  let key = publicKeyCache.get(publicKeyB64)
-  if (key == null) {
-    const raw = Buffer.from(publicKeyB64, 'base64url')
-    if (raw.length !== 32) throw new TypeError('an Ed25519 public key is 32 bytes')
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
-    publicKeyCache.set(publicKeyB64, key)
-  }
-  return key
-}
 
 /** A signing key held in memory: the seed never leaves the node's data directory. */
 export class SigningKey {
@@ -74,8 +60,3 @@ export function verifySignature (publicKeyB64: string, data: Uint8Array, signatu
   return sodium.crypto_sign_verify_detached(asBuffer(signature), asBuffer(data), rawPublicKey(publicKeyB64))
 }
 
-/** The same check through node:crypto (OpenSSL): the ingest bench's baseline. */
-export function verifySignatureOpenSsl (publicKeyB64: string, data: Uint8Array, signature: Uint8Array): boolean {
-  if (signature.length !== 64) return false
-  return verify(null, data, publicKeyObject(publicKeyB64), signature)
-}
