@@ -7,6 +7,7 @@
  * ingest bench's heap, and memory the other mode freed would be reused and hide growth.
  */
 import '../src/polyfill.ts'
+import { execFileSync } from 'node:child_process'
 import { waitFor } from '../test/fixtures.ts'
 import { clock, memberIds, planLoad, ShardArrivals, topology, type ShardTally } from './l50-load.ts'
 import type { Swarm } from './l50-swarm.ts'
@@ -26,7 +27,8 @@ export interface L50Job {
 
 /** Parent → worker, in this order. */
 export type ToWorker =
-  | { step: 'start', job: L50Job, from: number, to: number, addrs: Record<number, string> }
+  /** `cpu`: the core this process's main thread runs on (several processes on one machine). */
+  | { step: 'start', job: L50Job, from: number, to: number, addrs: Record<number, string>, cpu?: number }
   | { step: 'mesh' }
   /** Load begins at wall-clock `at` for every process at once. */
   | { step: 'load', at: number }
@@ -43,6 +45,23 @@ export type FromWorker =
   | { step: 'reported', report: ShardReport }
   | { step: 'stopped' }
   | { step: 'failed', error: string }
+
+/**
+ * Keeps this process's main thread (and threads it starts from now on) on one core. 50 nodes
+ * on one machine is an artifact of the bench: each would have its own machine. Unpinned, the
+ * kernel places a process woken by a loopback packet on the sender's core ("wake affine"),
+ * and the two busiest threads then share one core for a scheduler tick while the other core
+ * idles: ~4 ms stalls in the middle of a record's path (measured: 3× fewer with pinning), in
+ * whichever mode is running. Both modes are pinned alike. Needs util-linux's taskset; without
+ * it the run goes on unpinned.
+ */
+function pinToCpu (cpu: number): void {
+  try {
+    execFileSync('taskset', ['-pc', String(cpu), String(process.pid)], { stdio: 'ignore' })
+  } catch {
+    // No taskset (or not Linux): unpinned.
+  }
+}
 
 const gc = (): void => { (globalThis as { gc?: () => void }).gc?.() }
 const sleepUntil = async (at: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, Math.max(0, at - clock()))) }
@@ -62,6 +81,7 @@ class Shard {
       case 'start': {
         const { job, from, to } = msg
         this.job = job
+        if (msg.cpu != null) pinToCpu(msg.cpu)
         const ids = memberIds(job.nodes)
         // Every process derives the same graph and load from the same seeds.
         const plan = planLoad(ids, job.warmupRecords + Math.round(job.seconds * job.ratePerSec))

@@ -9,6 +9,7 @@
  * its nodes; arrival and send times are wall-clock, so they compare across processes.
  */
 import { fork, type ChildProcess } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { clock, machineBusyMs, merge, percentile } from './l50-load.ts'
 import { progress } from './progress.ts'
@@ -81,7 +82,7 @@ class Worker {
   constructor (readonly label: string) {
     // ACCORD_BENCH_L50_CPU_PROF=<dir>: each worker writes a V8 CPU profile there (0.5 ms samples).
     const profile = process.env.ACCORD_BENCH_L50_CPU_PROF
-    const execArgv = ['--import', 'tsx', '--expose-gc', ...(profile != null ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, '--cpu-prof-interval=500'] : [])]
+    const execArgv = ['--import', 'tsx', '--expose-gc', ...(process.env.ACCORD_BENCH_L50_NODE_ARGS ?? '').split(' ').filter(a => a !== ''), ...(profile != null ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, '--cpu-prof-interval=500'] : [])]
     this.child = fork(WORKER, [], { execArgv, serialization: 'advanced' })
     this.child.on('message', (msg: FromWorker) => {
       const pending = this.#pending
@@ -130,7 +131,9 @@ async function runMode (job: L50Job, processes: number): Promise<ModeFigures> {
     const addrs: Record<number, string> = {}
     let rssDelta = 0
     for (const [k, w] of workers.entries()) {
-      const started = await w.ask({ step: 'start', job, from: bounds[k] as number, to: bounds[k + 1] as number, addrs }, 'started')
+      // Several processes: each main thread on its own core (see pinToCpu in l50-worker.ts).
+      const cpu = processes > 1 ? k % availableParallelism() : undefined
+      const started = await w.ask({ step: 'start', job, from: bounds[k] as number, to: bounds[k + 1] as number, addrs, ...(cpu != null ? { cpu } : {}) }, 'started')
       Object.assign(addrs, started.addrs)
       bar.tick()
     }

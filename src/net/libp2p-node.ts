@@ -5,8 +5,7 @@
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { memory } from '@libp2p/memory'
-import { noise, type ICryptoInterface } from '@libp2p/noise'
-import { asCrypto, defaultCrypto, nodeCrypto } from '@libp2p/noise/crypto'
+import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
@@ -21,6 +20,7 @@ import type { Registry } from 'prom-client'
 import { membersOnlyGater, type GaterInit } from './gater.ts'
 import { NET_DEFAULTS, RECORDS_TOPIC } from './options.ts'
 import './libp2p-patches.ts'
+import { sodiumNoiseCrypto } from './noise-cipher.ts'
 
 /** Gossipsub with the two methods its exported type leaves out. */
 export type AccordGossip = GossipSub & { getMeshPeers: (topic: string) => string[], getScore: (peerId: string) => number }
@@ -46,21 +46,6 @@ export interface Libp2pInit extends GaterInit {
   metricsRegistry?: Registry
 }
 
-/**
- * Noise's ChaCha20-Poly1305 by frame size. @libp2p/noise picks its WebAssembly cipher below
- * 1,200 bytes and OpenSSL's above; on this machine OpenSSL is already twice as fast at 1,100
- * bytes (6.7 µs vs 13.6 µs), and a gossiped 1 KiB record is just under the library's line, so
- * it took the slow path on every hop. The crossover measured here is ~300 bytes.
- */
-const NATIVE_CIPHER_FROM_BYTES = 512
-const noiseCrypto: ICryptoInterface = {
-  ...defaultCrypto,
-  chaCha20Poly1305Encrypt: (plaintext, nonce, ad, k) =>
-    (plaintext.byteLength < NATIVE_CIPHER_FROM_BYTES ? asCrypto : nodeCrypto).chaCha20Poly1305Encrypt(plaintext, nonce, ad, k),
-  chaCha20Poly1305Decrypt: (ciphertext, nonce, ad, k, dst) =>
-    (ciphertext.byteLength < NATIVE_CIPHER_FROM_BYTES ? asCrypto : nodeCrypto).chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst)
-}
-
 /** The record id (SHA-256 of the signed bytes) is the gossip message id, so duplicates die everywhere. */
 function recordIdBytes (data: Uint8Array): Uint8Array {
   return createHash('sha256').update(data).digest()
@@ -75,6 +60,9 @@ export async function createAccordLibp2p (init: Libp2pInit): Promise<AccordLibp2
     msgIdFn: (msg: Message) => recordIdBytes(msg.data),
     // Looked up before msgIdFn and validation: a duplicate costs one hash, no cryptography.
     fastMsgIdFn: (rpc: RPC.Message) => createHash('sha256').update(rpc.data ?? new Uint8Array()).digest('base64'),
+    // Message ids become map keys on every IHAVE, IWANT and cache lookup; the default encodes
+    // them with a JavaScript base64 (a tenth of all memory a node allocated under load).
+    msgIdToStrFn: (id: Uint8Array) => Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('base64'),
     ...NET_DEFAULTS.mesh,
     allowPublishToZeroTopicPeers: true,
     ignoreDuplicatePublishError: true,
@@ -106,7 +94,7 @@ export async function createAccordLibp2p (init: Libp2pInit): Promise<AccordLibp2
     privateKey,
     addresses: { listen: init.listen, ...(init.announce != null && init.announce.length > 0 ? { announce: init.announce } : {}) },
     transports: [transport === 'memory' ? memory({ latency: init.memoryLatencyMs ?? 0 }) : tcp()],
-    connectionEncrypters: [noise({ crypto: noiseCrypto })],
+    connectionEncrypters: [noise({ crypto: sodiumNoiseCrypto })],
     streamMuxers: [yamux()],
     connectionGater: membersOnlyGater(init),
     connectionManager: {

@@ -9,6 +9,7 @@ import { Network, memberPeerId, type NetworkInit } from '../net/index.ts'
 import { SigningKey, type Admission, type FederationSettings, type Fork, type HeldRecord, type Roster, type VersionVector } from '../records/index.ts'
 import { FloodDetector, type Alarm } from './alarms.ts'
 import { TransitionWatcher, type Transition } from './transitions.ts'
+import { yieldHelperThreads } from './thread-priority.ts'
 
 export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
   id: string
@@ -92,6 +93,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   get multiaddrs (): string[] { return this.network.multiaddrs }
 
   async start (): Promise<void> {
+    yieldHelperThreads()
     this.#transitions.start()
     await this.network.start()
   }
