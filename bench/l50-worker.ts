@@ -51,8 +51,8 @@ export type FromWorker =
  * on one machine is an artifact of the bench: each would have its own machine. Unpinned, the
  * kernel places a process woken by a loopback packet on the sender's core ("wake affine"),
  * and the two busiest threads then share one core for a scheduler tick while the other core
- * idles: ~4 ms stalls in the middle of a record's path (measured: 3× fewer with pinning), in
- * whichever mode is running. Both modes are pinned alike. Needs util-linux's taskset; without
+ * idles: ~4 ms stalls in the middle of a record's path (measured at 1 record/s: 141–200 per run
+ * unpinned, 88 pinned), in whichever mode is running. Both modes are pinned alike. Needs util-linux's taskset; without
  * it the run goes on unpinned.
  */
 function pinToCpu (cpu: number): void {

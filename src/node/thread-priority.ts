@@ -7,8 +7,9 @@
  * optimising compiles) and the store's checkpoint worker. Where cores are shared (a small VM,
  * several nodes or other services on one host), a helper that wakes while records are moving
  * takes a core from the main thread for a whole scheduler tick (~4 ms here). Measured with 50
- * nodes in two processes on two cores: the main threads waited 355 ms per 15 s on the run
- * queue, and the record paths had ~2 stalls of 4–6 ms per process per record.
+ * nodes in two processes on two cores at 1 record/s: the main threads waited 355 ms per 15 s
+ * on the run queue and the record paths had 141–200 stalls of 4–6 ms per run; with this (and
+ * each process pinned to a core) 128–175 ms and 54.
  *
  * So the threads that exist when the first node starts, other than the main one, get the
  * lowest CPU priority (nice 19). They still run whenever a core is free; marking that falls
