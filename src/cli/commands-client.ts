@@ -5,7 +5,6 @@ import { KINDS } from '../records/index.ts'
 import { ApiClient, CliError, DEFAULT_NODE, type ClientOptions, collect } from './client.ts'
 import { formatEvent, formatRecord, formatView } from './format.ts'
 
-
 export function withClient (cmd: Command): Command {
   return cmd
     .option('--node <url>', `the node's API (or ACCORD_NODE)`, process.env.ACCORD_NODE ?? DEFAULT_NODE)

@@ -4,7 +4,6 @@ import type { Command } from 'commander'
 import { loadScenario, runDrill, ScenarioError, writeReport, type DrillEvent, type Scenario } from '../sim/index.ts'
 import { CliError, collect } from './client.ts'
 
-
 interface DrillOpts { out?: string, param?: string[], keepData?: boolean, quiet?: boolean }
 
 function params (pairs: string[] = []): Record<string, string> {

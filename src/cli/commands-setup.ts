@@ -7,7 +7,6 @@ import { loadConfig, type NodeConfig } from '../node/config.ts'
 import { startNodeService } from '../node/service.ts'
 import { CliError, collect } from './client.ts'
 
-
 function readJson (path: string, what: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'))

@@ -133,23 +133,27 @@ export class Network {
     await serveStatus(this.libp2p, this.#ledger, peer => this.memberOf(peer) != null)
     await this.sync.start()
     await this.dialer.start()
-    this.#watchdog = setInterval(() => { this.#repairSilentLinks() }, this.#watchdogMs)
+    this.#watchdog = setInterval(() => { this.repairSilentLinks() }, this.#watchdogMs)
     this.#watchdog.unref()
   }
 
   /**
    * If identify fails on a link (it times out under heavy load), gossipsub never learns the peer
    * and never retries: records would cross that link only by periodic sync. A member linked for
-   * a while but still not a gossip subscriber gets its connection closed, and so redialled.
+   * a while (`minAgeMs`) but still not a gossip subscriber gets its connection closed, and so
+   * redialled. Returns how many links it closed.
    */
-  #repairSilentLinks (): void {
+  repairSilentLinks (minAgeMs = this.#watchdogMs): number {
     const subscribers = new Set(this.libp2p.services.pubsub.getSubscribers(RECORDS_TOPIC).map(p => p.toString()))
+    let closed = 0
     for (const c of this.libp2p.getConnections()) {
       const peer = c.remotePeer.toString()
       if (c.status !== 'open' || subscribers.has(peer) || this.memberOf(peer) == null) continue
-      if (Date.now() - c.timeline.open < this.#watchdogMs) continue
+      if (Date.now() - c.timeline.open < minAgeMs) continue
+      closed++
       void c.close().catch(() => c.abort(new Error('no gossip on this link')))
     }
+    return closed
   }
 
   async stop (): Promise<void> {

@@ -59,4 +59,3 @@ export function verifySignature (publicKeyB64: string, data: Uint8Array, signatu
   if (signature.length !== 64) return false
   return sodium.crypto_sign_verify_detached(asBuffer(signature), asBuffer(data), rawPublicKey(publicKeyB64))
 }
-

@@ -34,10 +34,8 @@ export interface SimClusterInit {
 
 /** How long a batch of starting nodes may take to gossip before the next batch starts anyway. */
 const BATCH_SETTLE_MS = 30_000
-/** libp2p's identify times out after 5 s; a link still unknown to gossipsub well after that never will be. */
+/** libp2p's identify times out after 5 s; a link with no gossip subscription well after that never will have one. */
 const STALE_LINK_MS = 15_000
-/** A node whose ledger has not grown for this long after its links closed has nothing in flight. */
-const QUIET_MS = 300
 
 export interface WarmUpProgress { started: number, total: number, ready: number }
 
@@ -100,31 +98,20 @@ export class SimCluster {
   /** Waits for gossip on every link of `ids`, closing links on which it can no longer start. */
   async #settle (ids: string[], timeoutMs: number, tick: () => void = () => {}): Promise<void> {
     let last = Date.now()
-    await pollUntil(async () => {
+    await pollUntil(() => {
       if (ids.every(id => !this.#live.has(id) || this.gossipReady(id))) return true
       if (Date.now() - last > 2000) {
         last = Date.now()
-        for (const id of ids) await this.#repairStale(id)
+        for (const id of ids) this.#repairStale(id)
         tick()
       }
       return false
     }, timeoutMs, 'gossip on every link', 100)
   }
 
-  /**
-   * Closes links older than STALE_LINK_MS whose peer gossipsub never learnt of (its identify
-   * exchange failed), so the dialer opens them afresh.
-   */
-  async #repairStale (id: string): Promise<void> {
-    const node = this.#live.get(id)
-    if (node == null) return
-    const pubsub = node.network.libp2p.services.pubsub
-    const known = new Set(pubsub.getPeers().map(String))
-    for (const c of node.network.libp2p.getConnections()) {
-      if (c.status !== 'open' || known.has(c.remotePeer.toString()) || Date.now() - c.timeline.open < STALE_LINK_MS) continue
-      this.repairs++
-      await c.close().catch(() => c.abort(new Error('no gossip on this link')))
-    }
+  /** Closes the node's links that still carry no gossip STALE_LINK_MS after opening (the network's own watchdog, sooner). */
+  #repairStale (id: string): void {
+    this.repairs += this.#live.get(id)?.network.repairSilentLinks(STALE_LINK_MS) ?? 0
   }
 
   /** Every open link of the node carries gossip (its peer subscribed to the records topic). */
@@ -181,10 +168,12 @@ export class SimCluster {
     this.#live.delete(id)
     this.#detach.get(id)?.()
     this.killed.add(id)
-    await quiesce(node, true)
-    const held = node.ledger.size
+    node.network.dialer.stop()
+    for (const c of node.network.libp2p.getConnections()) c.abort(new Error('killed'))
+    // Stopping waits for sync batches already read off the aborted links (the network never
+    // admits a record after its ledger closes), so the count is what is on disk.
     await node.stop().catch(() => undefined)
-    return held
+    return node.ledger.size
   }
 
   async restart (id: string): Promise<AccordNode> {
@@ -251,28 +240,7 @@ export class SimCluster {
     const nodes = [...this.#live.entries()]
     this.#live.clear()
     for (const [id] of nodes) this.#detach.get(id)?.()
-    await Promise.all(nodes.map(async ([, node]) => { await quiesce(node, false) }))
     await Promise.allSettled(nodes.map(async ([, node]) => { await node.stop() }))
   }
 }
 
-/**
- * Ends a node's links and lets the sync batches already read off them land before its ledger
- * closes. Without this, stopping a node in the middle of a sync round can let a batch still being
- * verified on the worker pool reach `admitMany` after the ledger closed, an unhandled rejection
- * that ends the whole process (a src/net issue, reported; this keeps drills alive meanwhile).
- * A killed node thereby keeps the few records it had already received: as if it died a moment later.
- */
-async function quiesce (node: AccordNode, abrupt: boolean): Promise<void> {
-  node.network.dialer.stop()
-  await Promise.all(node.network.libp2p.getConnections().map(async c => {
-    if (abrupt) c.abort(new Error('killed'))
-    else await c.close().catch(() => c.abort(new Error('stopping')))
-  }))
-  let size = node.ledger.size
-  let still = Date.now()
-  await pollUntil(() => {
-    if (node.ledger.size !== size) { size = node.ledger.size; still = Date.now() }
-    return Date.now() - still >= QUIET_MS
-  }, 3_000, 'in-flight records to land', 50).catch(() => undefined)
-}
