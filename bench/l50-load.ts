@@ -7,14 +7,11 @@ import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { authorRecord, type ChainTip } from '../src/records/index.ts'
 import { federation, incidentBody } from '../test/fixtures.ts'
+import { seededRandom } from '../src/sim/topology.ts'
+import { quantile } from '../src/sim/svg-charts.ts'
 
 export const RECORD_BYTES = 1024
 export const RECORD_KIND = 'incident.report'
-
-/** The drills' seeded RNG (mulberry32), so every run (and both modes) gets the same graph and load. */
-import { seededRandom } from '../src/sim/topology.ts'
-import { quantile } from '../src/sim/svg-charts.ts'
-export const rng = seededRandom
 
 /** 'M00'..'M49': member ids matching ^[A-Z][A-Z0-9-]{1,15}$. */
 export function memberIds (n: number): string[] {
@@ -30,7 +27,7 @@ export function memberIds (n: number): string[] {
  * port 0, so only the later node of a link knows the other's address.
  */
 export function topology (n: number, seed = 50): Array<[number, number]> {
-  const random = rng(seed)
+  const random = seededRandom(seed) // the drills' mulberry32: the same graph every run, both modes
   const key = (a: number, b: number): string => `${Math.max(a, b)}:${Math.min(a, b)}`
   const links = new Map<string, [number, number]>()
   const degree = new Array<number>(n).fill(0)
@@ -72,7 +69,7 @@ export function planLoad (ids: string[], count: number, seed = 1024): Planned[] 
   // 13 digits like Date.now(), so `submit`'s records have the same length.
   const time = 1_790_000_000_000
   const fed = federation(ids)
-  const random = rng(seed)
+  const random = seededRandom(seed) // the same load every run, both modes
   const tips = new Map<string, ChainTip>()
   const out: Planned[] = []
   for (let i = 0; i < count; i++) {
@@ -144,8 +141,9 @@ export class ShardArrivals {
 export interface Merged { timesToAll: number[], deliveries: number }
 
 /**
- * Merges every process's tally, leaving out the first `skip` records (the warm-up). A record's time-to-all is its latest arrival anywhere minus
- * its send time; a record some node never got counts as Infinity, so it shows in the tail.
+ * Merges every process's tally, leaving out the first `skip` records (the warm-up). A record's
+ * time-to-all is its latest arrival anywhere minus its send time; a record some node never got
+ * counts as Infinity, so it shows in the tail.
  */
 export function merge (tallies: ShardTally[], nodes: number, skip = 0): Merged {
   const records = tallies[0]?.count.length ?? 0

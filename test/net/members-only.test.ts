@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cluster, converged, type Cluster } from './cluster.ts'
 import { federation, incidentBody, modelBody, seedFor, waitFor } from '../fixtures.ts'
@@ -102,8 +104,6 @@ describe('net: members only, and misbehaviour is contained', function () {
 describe('net: a link that carries no gossip is redialled', function () {
   this.timeout(60_000)
   it('closes a member link whose peer never became a gossip subscriber', async () => {
-    const { mkdtempSync, rmSync } = await import('node:fs')
-    const { tmpdir } = await import('node:os')
     const fed = federation(['US', 'GB'])
     const dir = mkdtempSync(join(tmpdir(), 'accord-watchdog-'))
     const us = await AccordNode.create({ id: 'US', seed: seedFor('US'), roster: fed.roster, dbPath: join(dir, 'us.db'), gossipWatchdogMs: 300 })
