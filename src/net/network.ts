@@ -80,8 +80,8 @@ export class Network {
         if (a.verdict === 'accept' && a.record != null && a.record.time > fresh && bytes != null) void this.gossip.publish(bytes).catch(() => 0)
       })
     })
-    // A sync round may have told us where more members listen.
-    this.sync.on('synced', () => { void this.dialer.topUp() })
+    // A sync round told us where more members listen (the dialer also tops up every 5 s).
+    this.sync.on('learnt', () => { void this.dialer.topUp() })
     this.dialer = new Dialer(libp2p, { bootstrap: init.bootstrap ?? [], isMember: peer => this.memberOf(peer) != null, blocked: peer => this.#blocked.has(peer) })
   }
 

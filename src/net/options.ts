@@ -16,7 +16,7 @@ export const NET_DEFAULTS = {
   syncMaxRecordsPerRound: 50_000,
   /** A whole sync round must finish within this (a day of records fits easily). */
   syncTimeoutMs: 60_000,
-  /** Each step (one frame) of a sync must make progress within this. */
+  /** A sync round must make progress (a frame read or written) at least this often. */
   syncStepTimeoutMs: 10_000,
   /** Fewest ms between two syncs with one peer, unless a gap asks for one. */
   syncMinIntervalMs: 2_000,

@@ -16,7 +16,8 @@
  *   0x01 HELLO  JSON {vector, forks, digest, members} (members: where the sender's peers listen)
  *   0x02 RECORD the record's canonical bytes, exactly as signed
  *   0x03 DONE   JSON {sent}
- * Every read is bounded by a per-step timeout and the whole round by another; any error aborts
+ * The round must make progress (a frame read or written) every few seconds and finish within a
+ * minute (see RoundDeadlines); any error aborts
  * the stream, and whatever was admitted before it stays admitted (it is on disk).
  */
 import { lpStream } from '@libp2p/utils'
@@ -66,6 +67,10 @@ export interface SyncOptions {
   members?: Record<string, string[]>
   /** Verify batches' signatures on worker threads while earlier batches are stored. */
   pool?: VerifyPool
+  /** @default NET_DEFAULTS.syncTimeoutMs */
+  roundTimeoutMs?: number
+  /** @default NET_DEFAULTS.syncStepTimeoutMs */
+  stepTimeoutMs?: number
 }
 
 function frame (type: number, payload: Uint8Array): Uint8Array {
@@ -107,9 +112,8 @@ function validHello (value: unknown): value is Hello {
 /** Runs one sync round on an open stream. Both sides call this; the protocol is symmetric. */
 export async function runSync (stream: Stream, ledger: Ledger, options: SyncOptions = {}): Promise<SyncResult> {
   const started = Date.now()
-  const round = AbortSignal.timeout(NET_DEFAULTS.syncTimeoutMs)
-  const signal = options.signal != null ? AbortSignal.any([options.signal, round]) : round
-  const step = (): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(NET_DEFAULTS.syncStepTimeoutMs)])
+  const deadlines = new RoundDeadlines(options.roundTimeoutMs ?? NET_DEFAULTS.syncTimeoutMs, options.stepTimeoutMs ?? NET_DEFAULTS.syncStepTimeoutMs, options.signal)
+  const step = (): AbortSignal => deadlines.step()
   const lp = lpStream(stream, { maxDataLength: NET_DEFAULTS.maxSyncFrameBytes })
   const result = { sent: 0, received: 0, accepted: 0, rejected: 0, bytesOut: 0, bytesIn: 0, recordBytesIn: 0 }
   const write = async (frames: Uint8Array[]): Promise<void> => {
@@ -193,5 +197,50 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
     stream.abort(err instanceof Error ? err : new Error(String(err)))
     await admitted.catch(() => undefined)
     throw err
+  } finally {
+    deadlines.clear()
+  }
+}
+
+/**
+ * The round's two bounds on one AbortController: the whole round within `roundMs`, and progress
+ * (a frame read or written) at least every `stepMs`, by re-arming one timer as each step starts. (An `AbortSignal.any` plus `AbortSignal.timeout` per step cost a tenth of an
+ * idle round's CPU.) The caller's signal, when given, aborts the round too.
+ */
+class RoundDeadlines {
+  readonly #controller = new AbortController()
+  readonly #round: NodeJS.Timeout
+  readonly #step: NodeJS.Timeout
+  readonly #outer?: AbortSignal
+  readonly #onOuterAbort = (): void => { this.#abort(this.#outer?.reason) }
+
+  constructor (roundMs: number, stepMs: number, outer?: AbortSignal) {
+    this.#round = setTimeout(() => { this.#abort(new SyncProtocolError(`sync round took longer than ${roundMs} ms`)) }, roundMs)
+    this.#step = setTimeout(() => { this.#abort(new SyncProtocolError(`sync round made no progress for ${stepMs} ms`)) }, stepMs)
+    // Like AbortSignal.timeout's, these timers alone do not keep a process alive.
+    this.#round.unref()
+    this.#step.unref()
+    if (outer != null) {
+      this.#outer = outer
+      if (outer.aborted) this.#abort(outer.reason)
+      else outer.addEventListener('abort', this.#onOuterAbort, { once: true })
+    }
+  }
+
+  /** The signal for the next step, whose own bound starts now. */
+  step (): AbortSignal {
+    this.#step.refresh()
+    return this.#controller.signal
+  }
+
+  clear (): void {
+    clearTimeout(this.#round)
+    clearTimeout(this.#step)
+    this.#outer?.removeEventListener('abort', this.#onOuterAbort)
+  }
+
+  #abort (reason: unknown): void {
+    this.clear()
+    this.#controller.abort(reason)
   }
 }

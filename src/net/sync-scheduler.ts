@@ -30,6 +30,8 @@ export interface SyncEvents {
   synced: [peer: string, result: SyncResult, direction: 'outbound' | 'inbound']
   failed: [peer: string, error: Error]
   admitted: [admissions: Admission[], records: Uint8Array[]]
+  /** A peer's hello told us where members we are not connected to listen. */
+  learnt: [peers: number]
 }
 
 interface PeerState { running?: Promise<SyncResult | undefined>, again: boolean, last: number, inbound: boolean }
@@ -176,6 +178,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
    */
   async #learn (members: Record<string, string[]> | undefined): Promise<void> {
     if (members == null || typeof members !== 'object') return
+    let learnt = 0
     const connected = new Set(this.#connectedMembers())
     for (const [peer, addrs] of Object.entries(members).slice(0, 256)) {
       if (peer === this.#libp2p.peerId.toString() || connected.has(peer) || !this.#isMember(peer) || !Array.isArray(addrs)) continue
@@ -185,8 +188,10 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
       try {
         await this.#libp2p.peerStore.merge(peerIdFromString(peer), { multiaddrs: list.map(a => multiaddr(a)) })
         this.#learnt.set(peer, key)
+        learnt++
       } catch {}
     }
+    if (learnt > 0) this.emit('learnt', learnt)
   }
 
   #record (peer: string, result: SyncResult, direction: 'outbound' | 'inbound'): void {

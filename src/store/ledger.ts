@@ -48,6 +48,9 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
   #state!: State
   #ids = new Set<string>()
   #tips = new Map<string, ChainTip>()
+  /** Bumped by every change to the chains or forks; the vector and digest are cached per value. */
+  #version = 0
+  #summary?: { version: number, vector: VersionVector, digest?: string }
 
   constructor (init: LedgerInit) {
     super()
@@ -77,18 +80,33 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
 
   has (id: string): boolean { return this.#ids.has(id) }
   tip (origin: string): ChainTip | undefined { return this.#tips.get(origin) }
-  idAt (origin: string, seq: number): string | undefined { return this.#store.idAt(origin, seq) }
+  /** The id of `origin`'s record at `seq`: the tip from memory, older records from disk. */
+  idAt (origin: string, seq: number): string | undefined {
+    const tip = this.#tips.get(origin)
+    if (tip != null && seq === tip.seq && seq > 0) return tip.head
+    return this.#store.idAt(origin, seq)
+  }
 
-  /** `{origin: {seq, head}}` for every chain with at least one in-chain record. */
+  /**
+   * `{origin: {seq, head}}` for every chain with at least one in-chain record. Every sync round
+   * sends it (and the digest), so both are kept until the ledger changes; the object is frozen.
+   */
   vector (): VersionVector {
+    if (this.#summary?.version === this.#version) return this.#summary.vector
     const out: VersionVector = {}
     for (const [origin, tip] of [...this.#tips].sort(([a], [b]) => a.localeCompare(b))) {
-      if (tip.seq > 0) out[origin] = { seq: tip.seq, head: tip.head }
+      if (tip.seq > 0) out[origin] = Object.freeze({ seq: tip.seq, head: tip.head })
     }
+    this.#summary = { version: this.#version, vector: Object.freeze(out) }
     return out
   }
 
-  digest (): string { return viewDigest(this.vector(), this.#state.forks.values()) }
+  digest (): string {
+    const vector = this.vector()
+    const summary = this.#summary as { digest?: string }
+    summary.digest ??= viewDigest(vector, this.#state.forks.values())
+    return summary.digest
+  }
 
   /** One origin's in-chain records from `from` (inclusive), in order, at most `limit`. */
   range (origin: string, from: number, limit: number): StoredRecord[] {
@@ -98,6 +116,8 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
   }
 
   forkProofs (): Array<{ fork: Fork, bytes: [Uint8Array, Uint8Array] }> {
+    // The state holds every fork on disk (see #refold): none there, none to read.
+    if (this.#state.forks.size === 0) return []
     return this.#store.forks().map(({ fork, bytesB }) => {
       const a = this.#store.get(fork.ids[0])
       return { fork, bytes: [a?.bytes ?? new Uint8Array(), bytesB] }
@@ -196,6 +216,7 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     this.#store.put(record, bytes, now)
     this.#tips.set(record.origin, { seq: record.seq, head: record.id })
     this.#ids.add(record.id)
+    this.#version++
     applyRecord(this.#state, record)
   }
 
@@ -219,6 +240,7 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     const tip: ChainTip = { seq: below, head: below > 0 ? (this.#store.idAt(record.origin, below) ?? '') : '', frozenAt: record.seq }
     this.#store.freeze(record.origin, tip)
     this.#tips.set(record.origin, tip)
+    this.#version++
     this.#pending.prune(record.origin, seq => seq >= record.seq)
     // Records past the fork no longer count: refold (rare, so simplicity wins over speed).
     this.#refold()
@@ -228,6 +250,7 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
   #load (): void {
     this.#tips = this.#store.tips()
     this.#ids = new Set(this.#store.ids())
+    this.#version++
     this.#refold()
   }
 

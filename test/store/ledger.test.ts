@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import canonicalize from 'canonicalize'
 import { Ledger } from '../../src/store/ledger.ts'
 import { federation, incidentBody, modelBody, Writer } from '../fixtures.ts'
-import type { SigningKey } from '../../src/records/index.ts'
+import { viewDigest, type SigningKey, type VersionVector } from '../../src/records/index.ts'
 
 describe('store: the durable ledger', () => {
   const fed = federation(['US', 'GB', 'JP', 'FR', 'KE'])
@@ -37,6 +37,54 @@ describe('store: the durable ledger', () => {
     assert.deepEqual(reopened.state.descendants('gb-1'), ['us-ft'])
     assert.equal(reopened.state.corroborationsOf('gb-i')[0]?.origin, 'JP')
     assert.equal(reopened.tip('KE')?.frozenAt, 3)
+    reopened.close()
+  })
+
+  it('the vector and digest it keeps between changes always equal ones computed afresh; idAt answers tips and older records', () => {
+    const path = join(dir, 'records.db')
+    const w = new Writer(fed)
+    const ledger = new Ledger({ path, roster: fed.roster })
+    const fresh = (): string => viewDigest(JSON.parse(JSON.stringify(ledger.vector())) as VersionVector, ledger.state.forks.values())
+    const steps: Array<() => unknown> = [
+      () => ledger.admit(w.write('US', 'model.register', modelBody('US', 'us-1')).bytes),
+      () => ledger.admit(w.write('GB', 'model.register', modelBody('GB', 'gb-1')).bytes),
+      () => ledger.admit(w.write('US', 'model.update', { modelId: 'us-1', stage: 'deployed' }).bytes),
+      // A record ahead of a gap changes nothing until the gap fills.
+      () => ledger.admit(w.write('JP', 'model.register', modelBody('JP', 'jp-1')).bytes)
+    ]
+    const digests = new Set<string>()
+    for (const step of steps) {
+      step()
+      assert.equal(ledger.digest(), fresh())
+      assert.equal(ledger.vector(), ledger.vector(), 'unchanged ledger: the same vector object')
+      assert.ok(Object.isFrozen(ledger.vector()) && Object.isFrozen(ledger.vector().US))
+      digests.add(ledger.digest())
+    }
+    assert.equal(digests.size, steps.length, 'every accepted record changed the digest')
+    const gapped = w.write('KE', 'model.register', modelBody('KE', 'ke-1'))
+    const ahead = w.write('KE', 'model.update', { modelId: 'ke-1', stage: 'deployed' })
+    const beforeGap = ledger.digest()
+    assert.equal(ledger.admit(ahead.bytes).verdict, 'pending')
+    assert.equal(ledger.digest(), beforeGap)
+    assert.equal(ledger.admit(gapped.bytes).verdict, 'accept')
+    assert.equal(ledger.vector().KE?.seq, 2, 'the gap filled and the waiting record followed')
+    assert.equal(ledger.digest(), fresh())
+    // An equivocation freezes the chain and adds a proof: both show at once.
+    const fork = new Writer(fed); fork.tips.set('US', { seq: 1, head: ledger.idAt('US', 1) as string })
+    const beforeFork = ledger.digest()
+    assert.equal(ledger.admit(fork.write('US', 'model.update', { modelId: 'us-1', stage: 'decommissioned' }).bytes).verdict, 'equivocation')
+    assert.notEqual(ledger.digest(), beforeFork)
+    assert.equal(ledger.digest(), fresh())
+    assert.equal(ledger.vector().US?.seq, 1)
+    // idAt: the tip from memory, older seqs from disk, both the same as the stored rows.
+    assert.equal(ledger.idAt('KE', 2), ledger.store.idAt('KE', 2))
+    assert.equal(ledger.idAt('KE', 1), ledger.store.idAt('KE', 1))
+    assert.equal(ledger.idAt('KE', 3), undefined)
+    assert.equal(ledger.idAt('US', 1), ledger.tip('US')?.head)
+    const digest = ledger.digest()
+    ledger.close()
+    const reopened = new Ledger({ path, roster: fed.roster })
+    assert.equal(reopened.digest(), digest)
     reopened.close()
   })
 
