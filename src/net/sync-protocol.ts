@@ -17,8 +17,8 @@
  *   0x02 RECORD the record's canonical bytes, exactly as signed
  *   0x03 DONE   JSON {sent}
  * The round must make progress (a frame read or written) every few seconds and finish within a
- * minute (see RoundDeadlines); any error aborts
- * the stream, and whatever was admitted before it stays admitted (it is on disk).
+ * minute (see RoundDeadlines); any error aborts the stream, and whatever was admitted before it
+ * stays admitted (it is on disk).
  */
 import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
