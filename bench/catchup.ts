@@ -11,8 +11,12 @@ import { join } from 'node:path'
 import { AccordNode } from '../src/node/accord-node.ts'
 import { federation, DEMO_IDS, seedFor, waitFor } from '../test/fixtures.ts'
 import { makeRecords } from './ingest.ts'
+import { peerIdFromString } from '@libp2p/peer-id'
 
-export interface CatchupFigures { records: number, seconds: number, recordsPerSec: number, recordBytes: number, wireBytes: number, overhead: number }
+export interface CatchupFigures { records: number, seconds: number, recordsPerSec: number, recordBytes: number, wireBytes: number, overhead: number, idle: IdleRoundFigures }
+
+/** A sync round with nothing to send, against a libp2p ping on the same link (both open a stream). */
+export interface IdleRoundFigures { rounds: number, roundMs: number, roundCpuMs: number, roundBytes: number, pingMs: number, pingCpuMs: number, pingBytes: number }
 
 /** A loopback TCP relay that counts every byte in both directions. */
 async function countingRelay (targetPort: number): Promise<{ server: Server, port: number, bytes: () => number }> {
@@ -29,6 +33,33 @@ async function countingRelay (targetPort: number): Promise<{ server: Server, por
   const address = server.address()
   const port = typeof address === 'object' && address != null ? address.port : 0
   return { server, port, bytes: () => bytes }
+}
+
+/**
+ * Once both hold the same 10 k records: sync rounds that find nothing to send (as the periodic
+ * ones mostly do), one after another, against libp2p pings over the same connection. Both nodes
+ * run in this process, so CPU counts both sides of each.
+ */
+async function idleRounds (late: AccordNode, holder: AccordNode, bytes: () => number, rounds: number): Promise<IdleRoundFigures> {
+  const peer = holder.peerId
+  const round = async (): Promise<void> => {
+    const result = await late.network.sync.request(peer, 'manual')
+    if (result == null) throw new Error('an idle sync round failed')
+    if (result.sent + result.received > 0) throw new Error(`an idle sync round moved ${result.sent + result.received} records`)
+  }
+  const ping = async (): Promise<void> => { await late.network.libp2p.services.ping.ping(peerIdFromString(peer)) }
+  const measure = async (step: () => Promise<void>): Promise<{ ms: number, cpuMs: number, bytes: number }> => {
+    for (let i = 0; i < 20; i++) await step()
+    const b0 = bytes()
+    const c0 = process.cpuUsage()
+    const t0 = performance.now()
+    for (let i = 0; i < rounds; i++) await step()
+    const cpu = process.cpuUsage(c0)
+    return { ms: (performance.now() - t0) / rounds, cpuMs: (cpu.user + cpu.system) / 1000 / rounds, bytes: (bytes() - b0) / rounds }
+  }
+  const r = await measure(round)
+  const p = await measure(ping)
+  return { rounds, roundMs: r.ms, roundCpuMs: r.cpuMs, roundBytes: r.bytes, pingMs: p.ms, pingCpuMs: p.cpuMs, pingBytes: p.bytes }
 }
 
 export async function benchCatchup (total = 10_000): Promise<CatchupFigures> {
@@ -50,7 +81,8 @@ export async function benchCatchup (total = 10_000): Promise<CatchupFigures> {
     const seconds = (Date.now() - start) / 1000
     const recordBytes = records.reduce((n, r) => n + r.length, 0)
     const wireBytes = relay.bytes()
-    return { records: total, seconds, recordsPerSec: total / seconds, recordBytes, wireBytes, overhead: (wireBytes - recordBytes) / recordBytes }
+    const idle = await idleRounds(late, holder, relay.bytes, Number(process.env.ACCORD_BENCH_IDLE_ROUNDS ?? 300))
+    return { records: total, seconds, recordsPerSec: total / seconds, recordBytes, wireBytes, overhead: (wireBytes - recordBytes) / recordBytes, idle }
   } finally {
     await late.stop()
     await holder.stop()

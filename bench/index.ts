@@ -24,7 +24,10 @@ console.log('## Catch-up: a node missing 10 k records (a busy day of 20 members)
 const catchup = await benchCatchup(Number(process.env.ACCORD_BENCH_CATCHUP ?? 10_000))
 console.log(`time to fetch, verify and store: ${catchup.seconds.toFixed(2)} s (${fmt(catchup.recordsPerSec)} records/s; target ≤ 3 s)`)
 console.log(`bytes on the wire              : ${fmt(catchup.wireBytes)} for ${fmt(catchup.recordBytes)} bytes of records → overhead ${(catchup.overhead * 100).toFixed(2)} % (target ≤ 5 %; counted by a TCP relay, so Noise, Yamux, identify and gossip are included)`)
-console.log(`baseline (ingest of the same size, no network): ${(catchup.records / ingest.ingestPerSec).toFixed(2)} s at the full-ingest rate above\n`)
+console.log(`baseline (ingest of the same size, no network): ${(catchup.records / ingest.ingestPerSec).toFixed(2)} s at the full-ingest rate above`)
+const idle = catchup.idle
+console.log(`idle sync round (nothing missing, ${idle.rounds} in a row): ${idle.roundMs.toFixed(2)} ms, CPU ${idle.roundCpuMs.toFixed(2)} ms (both sides), ${fmt(idle.roundBytes)} bytes on the wire`)
+console.log(`baseline: libp2p ping on the same link: ${idle.pingMs.toFixed(2)} ms, CPU ${idle.pingCpuMs.toFixed(2)} ms, ${fmt(idle.pingBytes)} bytes → round/ping ${(idle.roundMs / idle.pingMs).toFixed(1)}× time, ${(idle.roundCpuMs / idle.pingCpuMs).toFixed(1)}× CPU\n`)
 
 console.log('## Summary')
 console.log(`ingest: ${(ingest.ratio * 100).toFixed(1)} % of raw node:crypto verify (target ≥ 60 %): ${ingest.ratio >= 0.6 ? 'met' : 'NOT met'}`)
