@@ -83,7 +83,9 @@ class Worker {
     // ACCORD_BENCH_L50_CPU_PROF=<dir>: each worker writes a V8 CPU profile there (0.5 ms samples).
     const profile = process.env.ACCORD_BENCH_L50_CPU_PROF
     const execArgv = ['--import', 'tsx', '--expose-gc', ...(process.env.ACCORD_BENCH_L50_NODE_ARGS ?? '').split(' ').filter(a => a !== ''), ...(profile != null ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, '--cpu-prof-interval=500'] : [])]
-    this.child = fork(WORKER, [], { execArgv, serialization: 'advanced' })
+    // Profiling keeps helper threads at normal priority: the profiler's sampler is one of them.
+    const env = profile != null ? { ...process.env, ACCORD_HELPER_PRIORITY: 'keep' } : process.env
+    this.child = fork(WORKER, [], { execArgv, env, serialization: 'advanced' })
     this.child.on('message', (msg: FromWorker) => {
       const pending = this.#pending
       this.#pending = undefined

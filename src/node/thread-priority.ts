@@ -16,6 +16,10 @@
  * behind is finished by V8 on the main thread as usual. Threads made later (the signature
  * verification pool that speeds up catch-up) keep the main thread's priority. Linux only
  * (elsewhere, and where it is not allowed, nothing changes).
+ *
+ * `ACCORD_HELPER_PRIORITY=keep` leaves every thread as it is: a V8 CPU profile's sampling thread
+ * is one of these helpers, and at nice 19 it starves exactly while the main thread is busy, so
+ * profiles taken with it lowered understate busy time (the L50 bench sets it when profiling).
  */
 import { readdirSync } from 'node:fs'
 import { setPriority } from 'node:os'
@@ -32,6 +36,7 @@ let done: number[] | undefined
 export function yieldHelperThreads (): number[] {
   if (done != null) return done
   done = []
+  if (process.env.ACCORD_HELPER_PRIORITY === 'keep') return done
   let tids: number[]
   try {
     tids = readdirSync('/proc/self/task').map(Number).filter(tid => Number.isInteger(tid) && tid !== process.pid)
