@@ -204,8 +204,9 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
 
 /**
  * The round's two bounds on one AbortController: the whole round within `roundMs`, and progress
- * (a frame read or written) at least every `stepMs`, by re-arming one timer as each step starts. (An `AbortSignal.any` plus `AbortSignal.timeout` per step cost a tenth of an
- * idle round's CPU.) The caller's signal, when given, aborts the round too.
+ * (a frame read or written) at least every `stepMs`, by re-arming one timer as each step starts.
+ * (An `AbortSignal.any` plus an `AbortSignal.timeout` per step cost a tenth of an idle round's
+ * CPU.) The caller's signal, when given, aborts the round too.
  */
 class RoundDeadlines {
   readonly #controller = new AbortController()
