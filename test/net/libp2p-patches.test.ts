@@ -1,24 +1,11 @@
 import { strict as assert } from 'node:assert'
 import { Socket } from 'node:net'
-import { createLibp2p, type Libp2p } from 'libp2p'
-import { tcp } from '@libp2p/tcp'
-import { noise } from '@libp2p/noise'
-import { yamux } from '@libp2p/yamux'
 import { LengthPrefixedDecoder } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { patchesInForce } from '../../src/net/libp2p-patches.ts'
+import { plainNode } from './plain-libp2p.ts'
 
 const PROTOCOL = '/accord-test/blast/1.0.0'
-
-async function node (): Promise<Libp2p> {
-  return await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionMonitor: { enabled: false }
-  })
-}
 
 describe('net: fixes to the libp2p hot path', function () {
   this.timeout(60_000)
@@ -28,8 +15,8 @@ describe('net: fixes to the libp2p hot path', function () {
   })
 
   it('a Noise frame leaves in one socket write, not two', async () => {
-    const a = await node()
-    const b = await node()
+    const a = await plainNode()
+    const b = await plainNode()
     const proto = Socket.prototype as unknown as { _write: (...args: unknown[]) => unknown, _writev: (...args: unknown[]) => unknown }
     const { _write: write, _writev: writev } = proto
     let writes = 0
@@ -59,8 +46,8 @@ describe('net: fixes to the libp2p hot path', function () {
   })
 
   it('a receiver of 400 small frames answers with a few window updates, not one per frame, and the sender never stalls', async () => {
-    const a = await node()
-    const b = await node()
+    const a = await plainNode()
+    const b = await plainNode()
     try {
       let received = 0
       let windowUpdates = 0

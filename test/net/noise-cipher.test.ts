@@ -1,24 +1,11 @@
 import { strict as assert } from 'node:assert'
 import { randomBytes } from 'node:crypto'
-import { createLibp2p, type Libp2p } from 'libp2p'
-import { tcp } from '@libp2p/tcp'
-import { noise } from '@libp2p/noise'
 import { nodeCrypto } from '@libp2p/noise/crypto'
-import { yamux } from '@libp2p/yamux'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { sodiumNoiseCrypto } from '../../src/net/noise-cipher.ts'
+import { plainNode } from './plain-libp2p.ts'
 
 const ECHO = '/accord-test/echo/1.0.0'
-
-async function node (crypto?: typeof sodiumNoiseCrypto): Promise<Libp2p> {
-  return await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [crypto != null ? noise({ crypto }) : noise()],
-    streamMuxers: [yamux()],
-    connectionMonitor: { enabled: false }
-  })
-}
 
 const bytesOf = (out: Uint8Array | Uint8ArrayList): Uint8Array => out instanceof Uint8Array ? out : out.subarray()
 
@@ -62,8 +49,8 @@ describe('net: Noise cipher through libsodium', function () {
   })
 
   it('talks to a peer running stock @libp2p/noise, both ways', async () => {
-    const ours = await node(sodiumNoiseCrypto)
-    const stock = await node()
+    const ours = await plainNode(sodiumNoiseCrypto)
+    const stock = await plainNode()
     try {
       for (const server of [ours, stock]) {
         await server.handle(ECHO, async (stream) => {

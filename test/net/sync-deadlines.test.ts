@@ -1,32 +1,19 @@
 import { strict as assert } from 'node:assert'
 import { getEventListeners } from 'node:events'
-import { createLibp2p, type Libp2p } from 'libp2p'
-import { tcp } from '@libp2p/tcp'
-import { noise } from '@libp2p/noise'
-import { yamux } from '@libp2p/yamux'
 import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import { Ledger } from '../../src/store/ledger.ts'
 import { helloOf, runSync } from '../../src/net/sync-protocol.ts'
 import { federation } from '../fixtures.ts'
+import { plainNode } from './plain-libp2p.ts'
 
 const PROTOCOL = '/accord-test/sync-deadlines/1.0.0'
-
-async function node (): Promise<Libp2p> {
-  return await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionMonitor: { enabled: false }
-  })
-}
 
 /** A sync round against a peer that behaves as `peer` says; resolves with how the round ended. */
 async function roundAgainst (peer: (stream: Stream, ledger: Ledger) => Promise<void>, opts: { roundTimeoutMs: number, stepTimeoutMs: number, signal?: AbortSignal }): Promise<{ error?: Error, ms: number }> {
   const ledger = new Ledger({ path: ':memory:', roster: federation(['US', 'GB']).roster })
-  const a = await node()
-  const b = await node()
+  const a = await plainNode()
+  const b = await plainNode()
   try {
     await b.handle(PROTOCOL, async (stream) => { await peer(stream, ledger).catch(() => undefined) })
     const stream = await a.dialProtocol(b.getMultiaddrs()[0]!, PROTOCOL)
