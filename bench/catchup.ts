@@ -8,10 +8,10 @@ import { createServer, connect, type Server } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { AccordNode } from '../src/node/accord-node.ts'
 import { federation, DEMO_IDS, seedFor, waitFor } from '../test/fixtures.ts'
 import { makeRecords } from './ingest.ts'
-import { peerIdFromString } from '@libp2p/peer-id'
 
 export interface CatchupFigures { records: number, seconds: number, recordsPerSec: number, recordBytes: number, wireBytes: number, overhead: number, idle: IdleRoundFigures }
 

@@ -228,13 +228,16 @@ class RoundDeadlines {
     }
   }
 
-  /** The signal for the next step, whose own bound starts now. */
+  #cleared = false
+
+  /** The signal for the next step, whose own bound starts now (never re-armed once cleared). */
   step (): AbortSignal {
-    this.#step.refresh()
+    if (!this.#cleared) this.#step.refresh()
     return this.#controller.signal
   }
 
   clear (): void {
+    this.#cleared = true
     clearTimeout(this.#round)
     clearTimeout(this.#step)
     this.#outer?.removeEventListener('abort', this.#onOuterAbort)

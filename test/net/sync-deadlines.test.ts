@@ -9,20 +9,22 @@ import { plainNode } from './plain-libp2p.ts'
 
 const PROTOCOL = '/accord-test/sync-deadlines/1.0.0'
 
+/** A peer that stays silent until the other side gives up on the stream. */
+const stall = async (stream: Stream): Promise<void> => { await new Promise(resolve => stream.addEventListener('close', resolve, { once: true })) }
+
 /** A sync round against a peer that behaves as `peer` says; resolves with how the round ended. */
-async function roundAgainst (peer: (stream: Stream, ledger: Ledger) => Promise<void>, opts: { roundTimeoutMs: number, stepTimeoutMs: number, signal?: AbortSignal }): Promise<{ error?: Error, ms: number }> {
+async function roundAgainst (peer: (stream: Stream, ledger: Ledger) => Promise<void>, opts: { roundTimeoutMs: number, stepTimeoutMs: number, signal?: AbortSignal }): Promise<{ error?: Error }> {
   const ledger = new Ledger({ path: ':memory:', roster: federation(['US', 'GB']).roster })
   const a = await plainNode()
   const b = await plainNode()
   try {
     await b.handle(PROTOCOL, async (stream) => { await peer(stream, ledger).catch(() => undefined) })
     const stream = await a.dialProtocol(b.getMultiaddrs()[0]!, PROTOCOL)
-    const started = Date.now()
     try {
       await runSync(stream, ledger, opts)
-      return { ms: Date.now() - started }
+      return {}
     } catch (err) {
-      return { error: err as Error, ms: Date.now() - started }
+      return { error: err as Error }
     }
   } finally {
     await a.stop()
@@ -43,32 +45,33 @@ describe('net: a sync round is bounded in time', function () {
   this.timeout(30_000)
 
   it('a peer that says nothing at all ends the round after one step bound', async () => {
-    const { error, ms } = await roundAgainst(async () => { await new Promise(resolve => setTimeout(resolve, 5_000)) }, { roundTimeoutMs: 20_000, stepTimeoutMs: 300 })
+    const { error } = await roundAgainst(stall, { roundTimeoutMs: 20_000, stepTimeoutMs: 300 })
     assert.match(String(error?.message), /no progress for 300 ms/)
-    assert.ok(ms < 5_000, `ended after ${ms} ms`)
   })
 
   it('a peer that says hello and then stalls ends the round after one step bound', async () => {
     const { error } = await roundAgainst(async (stream, ledger) => {
       const lp = lpStream(stream)
       await lp.write(hello(ledger))
-      await new Promise(resolve => setTimeout(resolve, 5_000))
+      await stall(stream)
     }, { roundTimeoutMs: 20_000, stepTimeoutMs: 300 })
     assert.match(String(error?.message), /no progress for 300 ms/)
   })
 
   it('a peer that keeps trickling frames cannot stretch the round past its bound', async () => {
-    const { error, ms } = await roundAgainst(async (stream, ledger) => {
+    let trickled = 0
+    const { error } = await roundAgainst(async (stream, ledger) => {
       const lp = lpStream(stream)
       await lp.write(hello(ledger))
-      // A frame every 100 ms: always within the step bound, never done.
-      for (let i = 0; i < 50; i++) {
+      // A frame every 100 ms, always within the step bound, until the other side gives up.
+      while (stream.status === 'open') {
         await new Promise(resolve => setTimeout(resolve, 100))
         await lp.write(Uint8Array.of(0x02, 1, 2, 3))
+        trickled++
       }
     }, { roundTimeoutMs: 1_000, stepTimeoutMs: 300 })
     assert.match(String(error?.message), /took longer than 1000 ms/)
-    assert.ok(ms >= 1_000 && ms < 4_000, `ended after ${ms} ms`)
+    assert.ok(trickled > 1, 'the peer kept making progress')
   })
 
   it('a peer that answers promptly completes the round, which lets go of the caller\'s signal', async () => {
@@ -82,8 +85,7 @@ describe('net: a sync round is bounded in time', function () {
   it('the caller\'s signal aborts a round in progress', async () => {
     const stopping = new AbortController()
     setTimeout(() => { stopping.abort(new Error('node stopping')) }, 200)
-    const { error, ms } = await roundAgainst(async () => { await new Promise(resolve => setTimeout(resolve, 5_000)) }, { roundTimeoutMs: 20_000, stepTimeoutMs: 10_000, signal: stopping.signal })
+    const { error } = await roundAgainst(stall, { roundTimeoutMs: 20_000, stepTimeoutMs: 10_000, signal: stopping.signal })
     assert.match(String(error?.message), /node stopping/)
-    assert.ok(ms < 5_000, `ended after ${ms} ms`)
   })
 })
