@@ -8,7 +8,7 @@ import type { Ledger } from '../store/ledger.ts'
 import type { Admission, Roster } from '../records/index.ts'
 import { createAccordLibp2p, type AccordLibp2p } from './libp2p-node.ts'
 import { RecordGossip } from './gossip.ts'
-import { SyncScheduler } from './sync-scheduler.ts'
+import { SyncScheduler, type QuietGate } from './sync-scheduler.ts'
 import { Dialer } from './dialer.ts'
 import { memberPeerId } from './peer-ids.ts'
 import { askStatus, serveStatus, STATUS_PROTOCOL, type PeerStatusAnswer } from './status-protocol.ts'
@@ -39,6 +39,8 @@ export interface NetworkInit {
   metricsRegistry?: Registry
   /** A member link without gossip for this long is redialled. @default 20000 */
   gossipWatchdogMs?: number
+  /** Periodic sync rounds wait for a quiet moment of the process (between records), if given. */
+  quiet?: QuietGate
 }
 
 export class Network {
@@ -62,7 +64,7 @@ export class Network {
       onGap: peer => { void this.sync.request(peer, 'gap') },
       ...(init.onVerdict != null ? { onVerdict: init.onVerdict } : {})
     })
-    this.sync = new SyncScheduler(libp2p, init.ledger, peer => this.memberOf(peer) != null)
+    this.sync = new SyncScheduler(libp2p, init.ledger, peer => this.memberOf(peer) != null, init.quiet)
     // An equivocation's proof must reach everyone, but gossip drops the second record as a
     // duplicate seq: push the proof by sync to every connected member at once.
     init.ledger.on('equivocation', () => {

@@ -21,6 +21,17 @@ import { sharedVerifyPool } from '../store/verify-pool.ts'
 import { NET_DEFAULTS, SYNC_PROTOCOL } from './options.ts'
 
 const DIRECTORY_TTL_MS = 5_000
+/** A periodic round waits at most this long for a quiet moment. */
+const PERIODIC_QUIET_WAIT_MS = 1_000
+
+/**
+ * The process's quiet moments (between records): periodic rounds are not urgent, and one run
+ * while a record is on its way adds its few milliseconds of CPU to that record's path.
+ */
+export interface QuietGate {
+  /** Resolves at the next quiet moment, or after `maxWaitMs` at the latest. */
+  whenQuiet: (maxWaitMs: number) => Promise<void>
+}
 
 export type SyncReason = 'connect' | 'gap' | 'periodic' | 'manual' | 'cascade'
 
@@ -40,6 +51,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
   readonly #libp2p: AccordLibp2p
   readonly #ledger: Ledger
   readonly #isMember: (peer: string) => boolean
+  readonly #quiet?: QuietGate
   readonly #peers = new Map<string, PeerState>()
   readonly #inboundRounds = new Set<Promise<void>>()
   /** The latest hello of every peer we synced with: its digest and vector. */
@@ -52,11 +64,12 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
   rounds = 0
   recordsFetched = 0
 
-  constructor (libp2p: AccordLibp2p, ledger: Ledger, isMember: (peer: string) => boolean) {
+  constructor (libp2p: AccordLibp2p, ledger: Ledger, isMember: (peer: string) => boolean, quiet?: QuietGate) {
     super()
     this.#libp2p = libp2p
     this.#ledger = ledger
     this.#isMember = isMember
+    if (quiet != null) this.#quiet = quiet
   }
 
   async start (): Promise<void> {
@@ -77,7 +90,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
    */
   #schedulePeriodic (): void {
     if (this.#stopping.signal.aborted) return
-    this.#timer = setTimeout(() => { this.#periodic(); this.#schedulePeriodic() }, NET_DEFAULTS.syncEveryMs * (0.5 + Math.random()))
+    this.#timer = setTimeout(() => { void this.#periodic(); this.#schedulePeriodic() }, NET_DEFAULTS.syncEveryMs * (0.5 + Math.random()))
     this.#timer.unref()
   }
 
@@ -220,9 +233,10 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     return [...new Set(this.#libp2p.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer.toString()))].filter(this.#isMember)
   }
 
-  #periodic (): void {
+  async #periodic (): Promise<void> {
+    await this.#quiet?.whenQuiet(PERIODIC_QUIET_WAIT_MS)
     const members = this.#connectedMembers()
     const pick = members[Math.floor(Math.random() * members.length)]
-    if (pick != null) void this.request(pick, 'periodic')
+    if (pick != null) await this.request(pick, 'periodic')
   }
 }

@@ -10,6 +10,8 @@ import { SigningKey, type Admission, type FederationSettings, type Fork, type He
 import { FloodDetector, type Alarm } from './alarms.ts'
 import { TransitionWatcher, type Transition } from './transitions.ts'
 import { yieldHelperThreads } from './thread-priority.ts'
+import { processIdleGc } from './idle-gc.ts'
+import { processQuiet, type Quiet } from './quiet.ts'
 
 export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
   id: string
@@ -47,15 +49,18 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   readonly #key: SigningKey
   readonly #flood = new FloodDetector()
   readonly #transitions: TransitionWatcher
+  /** The process's quiet moments, told of every record taken in (see quiet.ts, idle-gc.ts). */
+  readonly #quiet: Quiet
 
-  private constructor (init: NodeInit, ledger: Ledger, network: Network) {
+  private constructor (init: NodeInit, ledger: Ledger, network: Network, quiet: Quiet) {
     super()
+    this.#quiet = quiet
     this.id = init.id
     this.#key = new SigningKey(init.seed)
     this.ledger = ledger
     this.network = network
     this.#transitions = new TransitionWatcher(() => ledger.state, t => this.emit('transition', t))
-    ledger.on('accepted', r => { this.emit('record', r); this.#transitions.onRecord(r) })
+    ledger.on('accepted', r => { this.#quiet.touch(); this.emit('record', r); this.#transitions.onRecord(r) })
     ledger.on('equivocation', f => {
       this.emit('equivocation', f)
       this.emit('alarm', { type: 'equivocation', origin: f.origin, seq: f.seq, ids: f.ids, at: Date.now() })
@@ -64,6 +69,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
 
   /** Called by the network for every gossip verdict: watches for floods of rejected records. */
   #onVerdict (admission: Admission, peer: string): void {
+    this.#quiet.touch()
     if (admission.verdict !== 'reject') return
     const count = this.#flood.hit(peer)
     if (count == null) return
@@ -75,13 +81,16 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     const ledger = new Ledger({ path: init.dbPath, roster: init.roster, ...(init.settings != null ? { settings: init.settings } : {}) })
     try {
       let self: AccordNode | undefined
+      const quiet = processQuiet()
+      processIdleGc(quiet)
       const network = await Network.create({
+        quiet,
         ...init,
         ledger,
         seed: init.seed,
         onVerdict: (admission, peer) => { init.onVerdict?.(admission, peer); if (self != null) self.#onVerdict(admission, peer) }
       })
-      self = new AccordNode(init, ledger, network)
+      self = new AccordNode(init, ledger, network, quiet)
       return self
     } catch (err) {
       ledger.close()
