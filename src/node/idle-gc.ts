@@ -71,3 +71,8 @@ export function processIdleGc (quiet: Quiet): IdleGcStats | undefined {
   if (processWide === undefined) processWide = collectWhenQuiet(quiet) ?? null
   return processWide ?? undefined
 }
+
+/** The process's idle collector's counts, if one runs (metrics). */
+export function idleGcStats (): IdleGcStats | undefined {
+  return processWide ?? undefined
+}

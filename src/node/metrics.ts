@@ -3,6 +3,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client'
 import type { Admission, HeldRecord } from '../records/index.ts'
+import { idleGcStats } from './idle-gc.ts'
 
 export class NodeMetrics {
   readonly registry = new Registry()
@@ -17,6 +18,12 @@ export class NodeMetrics {
   readonly storeBytes = new Gauge({ name: 'accord_store_bytes', help: 'Size of the records database', registers: [this.registry] })
   readonly records = new Gauge({ name: 'accord_records_held', help: 'Records held (chains and proofs)', registers: [this.registry] })
   readonly pending = new Gauge({ name: 'accord_records_pending', help: 'Records waiting for a gap to fill', registers: [this.registry] })
+  readonly idleCollections = new Gauge({
+    name: 'accord_idle_gc_collections',
+    help: 'Young-generation collections run at quiet moments between records, in this process (see src/node/idle-gc.ts)',
+    registers: [this.registry],
+    collect () { this.set(idleGcStats()?.collections ?? 0) }
+  })
 
   record (record: HeldRecord): void { this.accepted.inc({ kind: record.kind }) }
 

@@ -123,6 +123,8 @@ describe('api: the HTTP contract', function () {
     const metrics = await call(gb(), 'GET', '/metrics')
     assert.match(metrics.json, /accord_records_accepted_total\{kind="model.register"\} \d+/)
     assert.match(metrics.json, /accord_peers_connected 1/)
+    // The process's idle-time collector reports how often it ran.
+    assert.match(metrics.json, /accord_idle_gc_collections \d+/)
     assert.match(metrics.json, /libp2p_/)
   })
 })
