@@ -41,6 +41,8 @@ export interface NetworkInit {
   gossipWatchdogMs?: number
   /** Periodic sync rounds wait for a quiet moment of the process (between records), if given. */
   quiet?: QuietGate
+  /** Mean ms between periodic sync rounds with a random member. @default NET_DEFAULTS.syncEveryMs */
+  syncEveryMs?: number
 }
 
 export class Network {
@@ -64,7 +66,10 @@ export class Network {
       onGap: peer => { void this.sync.request(peer, 'gap') },
       ...(init.onVerdict != null ? { onVerdict: init.onVerdict } : {})
     })
-    this.sync = new SyncScheduler(libp2p, init.ledger, peer => this.memberOf(peer) != null, init.quiet)
+    this.sync = new SyncScheduler(libp2p, init.ledger, peer => this.memberOf(peer) != null, {
+      ...(init.quiet != null ? { quiet: init.quiet } : {}),
+      ...(init.syncEveryMs != null ? { everyMs: init.syncEveryMs } : {})
+    })
     // An equivocation's proof must reach everyone, but gossip drops the second record as a
     // duplicate seq: push the proof by sync to every connected member at once.
     init.ledger.on('equivocation', () => {

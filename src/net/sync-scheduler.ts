@@ -52,6 +52,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
   readonly #ledger: Ledger
   readonly #isMember: (peer: string) => boolean
   readonly #quiet?: QuietGate
+  readonly #everyMs: number
   readonly #peers = new Map<string, PeerState>()
   readonly #inboundRounds = new Set<Promise<void>>()
   /** The latest hello of every peer we synced with: its digest and vector. */
@@ -64,12 +65,14 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
   rounds = 0
   recordsFetched = 0
 
-  constructor (libp2p: AccordLibp2p, ledger: Ledger, isMember: (peer: string) => boolean, quiet?: QuietGate) {
+  /** `quiet`: periodic rounds wait for its quiet moments; `everyMs`: their mean period. */
+  constructor (libp2p: AccordLibp2p, ledger: Ledger, isMember: (peer: string) => boolean, opts: { quiet?: QuietGate, everyMs?: number } = {}) {
     super()
     this.#libp2p = libp2p
     this.#ledger = ledger
     this.#isMember = isMember
-    if (quiet != null) this.#quiet = quiet
+    if (opts.quiet != null) this.#quiet = opts.quiet
+    this.#everyMs = opts.everyMs ?? NET_DEFAULTS.syncEveryMs
   }
 
   async start (): Promise<void> {
@@ -90,7 +93,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
    */
   #schedulePeriodic (): void {
     if (this.#stopping.signal.aborted) return
-    this.#timer = setTimeout(() => { void this.#periodic(); this.#schedulePeriodic() }, NET_DEFAULTS.syncEveryMs * (0.5 + Math.random()))
+    this.#timer = setTimeout(() => { void this.#periodic(); this.#schedulePeriodic() }, this.#everyMs * (0.5 + Math.random()))
     this.#timer.unref()
   }
 

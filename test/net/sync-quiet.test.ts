@@ -1,0 +1,56 @@
+import { strict as assert } from 'node:assert'
+import { Ledger } from '../../src/store/ledger.ts'
+import { Network } from '../../src/net/network.ts'
+import type { QuietGate } from '../../src/net/sync-scheduler.ts'
+import { NET_DEFAULTS } from '../../src/net/options.ts'
+import { federation, seedFor, waitFor } from '../fixtures.ts'
+
+/** A gate the test holds shut, counting how often a periodic round asked to pass. */
+class HeldGate implements QuietGate {
+  asked = 0
+  #open = false
+  #waiting: Array<() => void> = []
+
+  async whenQuiet (): Promise<void> {
+    this.asked++
+    if (this.#open) return
+    await new Promise<void>(resolve => this.#waiting.push(resolve))
+  }
+
+  open (): void {
+    this.#open = true
+    for (const resolve of this.#waiting.splice(0)) resolve()
+  }
+}
+
+describe('net: periodic sync rounds wait for a quiet moment', function () {
+  this.timeout(30_000)
+
+  it('no periodic round runs while the gate is shut; they resume once it opens', async () => {
+    const fed = federation(['US', 'GB'])
+    const ledgers = ['US', 'GB'].map(() => new Ledger({ path: ':memory:', roster: fed.roster }))
+    const gate = new HeldGate()
+    // US syncs every ~50 ms through the gate; GB practically never on its own.
+    const us = await Network.create({ ledger: ledgers[0] as Ledger, seed: seedFor('US'), quiet: gate, syncEveryMs: 50 })
+    await us.start()
+    const gb = await Network.create({ ledger: ledgers[1] as Ledger, seed: seedFor('GB'), syncEveryMs: 3_600_000, bootstrap: us.multiaddrs })
+    await gb.start()
+    try {
+      // The connection's own round (not periodic) runs regardless of the gate.
+      await waitFor(() => us.sync.rounds >= 1 && gb.sync.rounds >= 1, 'the round on connecting')
+      const rounds = us.sync.rounds
+      const connected = Date.now()
+      const asked = gate.asked
+      // Past the minimum interval between two rounds with one peer, so only the gate can hold them.
+      await waitFor(() => Date.now() - connected > NET_DEFAULTS.syncMinIntervalMs + 500 && gate.asked >= asked + 5, 'periodic rounds asking the gate past the minimum interval')
+      assert.equal(us.sync.rounds, rounds, 'no round while the gate is shut')
+      gate.open()
+      // A peer's periodic rounds are ≥ 2 s apart (syncMinIntervalMs), so the next one comes within that.
+      await waitFor(() => us.sync.rounds > rounds, 'a periodic round once the gate is open', 10_000)
+    } finally {
+      await gb.stop()
+      await us.stop()
+      for (const ledger of ledgers) ledger.close()
+    }
+  })
+})
