@@ -82,7 +82,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     try {
       let self: AccordNode | undefined
       const quiet = processQuiet()
-      processIdleGc(quiet)
+      processIdleGc()
       const network = await Network.create({
         quiet,
         ...init,

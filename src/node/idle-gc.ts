@@ -17,7 +17,7 @@
  */
 import { setFlagsFromString, getHeapSpaceStatistics } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import type { Quiet } from './quiet.ts'
+import { processQuiet, type Quiet } from './quiet.ts'
 
 export type GcFn = (options?: { type?: 'minor' | 'major', execution?: 'sync' | 'async' }) => void
 
@@ -67,8 +67,8 @@ export function collectWhenQuiet (quiet: Quiet, threshold = IDLE_GC_THRESHOLD, g
 let processWide: IdleGcStats | undefined | null
 
 /** The process's idle collector, on its one `Quiet` (set up by the first node that asks). */
-export function processIdleGc (quiet: Quiet): IdleGcStats | undefined {
-  if (processWide === undefined) processWide = collectWhenQuiet(quiet) ?? null
+export function processIdleGc (): IdleGcStats | undefined {
+  if (processWide === undefined) processWide = collectWhenQuiet(processQuiet()) ?? null
   return processWide ?? undefined
 }
 
