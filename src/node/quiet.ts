@@ -13,7 +13,6 @@
 import { performance } from 'node:perf_hooks'
 import type { QuietGate } from '../net/sync-scheduler.ts'
 
-
 export class Quiet implements QuietGate {
   readonly quietMs: number
   readonly #now: () => number
@@ -75,7 +74,10 @@ export class Quiet implements QuietGate {
       this.#arm(this.quietMs - quietFor)
       return
     }
-    for (const hook of this.#hooks) hook()
+    for (const hook of this.#hooks) {
+      // Housekeeping only: a hook that fails must not keep the waiters (sync rounds) waiting.
+      try { hook() } catch {}
+    }
     const waiters = this.#waiters
     this.#waiters = []
     for (const resolve of waiters) resolve()
