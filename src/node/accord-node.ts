@@ -11,7 +11,7 @@ import { FloodDetector, type Alarm } from './alarms.ts'
 import { TransitionWatcher, type Transition } from './transitions.ts'
 import { yieldHelperThreads } from './thread-priority.ts'
 import { processIdleGc } from './idle-gc.ts'
-import { processQuiet, type Quiet } from './quiet.ts'
+import { processQuiet } from './quiet.ts'
 
 export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
   id: string
@@ -49,18 +49,18 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   readonly #key: SigningKey
   readonly #flood = new FloodDetector()
   readonly #transitions: TransitionWatcher
-  /** The process's quiet moments, told of every record taken in (see quiet.ts, idle-gc.ts). */
-  readonly #quiet: Quiet
 
-  private constructor (init: NodeInit, ledger: Ledger, network: Network, quiet: Quiet) {
+  private constructor (init: NodeInit, ledger: Ledger, network: Network) {
     super()
-    this.#quiet = quiet
     this.id = init.id
     this.#key = new SigningKey(init.seed)
     this.ledger = ledger
     this.network = network
     this.#transitions = new TransitionWatcher(() => ledger.state, t => this.emit('transition', t))
-    ledger.on('accepted', r => { this.#quiet.touch(); this.emit('record', r); this.#transitions.onRecord(r) })
+    // Every admission, whatever its door and verdict, tells the process it is busy (quiet.ts).
+    const quiet = processQuiet()
+    ledger.on('verdict', () => { quiet.touch() })
+    ledger.on('accepted', r => { this.emit('record', r); this.#transitions.onRecord(r) })
     ledger.on('equivocation', f => {
       this.emit('equivocation', f)
       this.emit('alarm', { type: 'equivocation', origin: f.origin, seq: f.seq, ids: f.ids, at: Date.now() })
@@ -69,7 +69,6 @@ export class AccordNode extends EventEmitter<NodeEvents> {
 
   /** Called by the network for every gossip verdict: watches for floods of rejected records. */
   #onVerdict (admission: Admission, peer: string): void {
-    this.#quiet.touch()
     if (admission.verdict !== 'reject') return
     const count = this.#flood.hit(peer)
     if (count == null) return
@@ -81,16 +80,15 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     const ledger = new Ledger({ path: init.dbPath, roster: init.roster, ...(init.settings != null ? { settings: init.settings } : {}) })
     try {
       let self: AccordNode | undefined
-      const quiet = processQuiet()
       processIdleGc()
       const network = await Network.create({
-        quiet,
+        quiet: processQuiet(),
         ...init,
         ledger,
         seed: init.seed,
         onVerdict: (admission, peer) => { init.onVerdict?.(admission, peer); if (self != null) self.#onVerdict(admission, peer) }
       })
-      self = new AccordNode(init, ledger, network, quiet)
+      self = new AccordNode(init, ledger, network)
       return self
     } catch (err) {
       ledger.close()

@@ -57,8 +57,8 @@ export class Quiet implements QuietGate {
         finish()
       }, maxWaitMs)
       deadline.unref()
+      // Not quiet means a record came less than quietMs ago, so touch() has armed the check.
       this.#waiters.push(finish)
-      if (this.#timer == null) this.#arm(Math.max(0, this.quietMs - (this.#now() - this.#last)))
     })
   }
 
