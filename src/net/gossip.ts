@@ -1,7 +1,7 @@
 /**
  * Gossip of records on one topic. Every inbound message goes through the ledger's one
  * validator before gossipsub forwards it, and the verdict maps onto gossipsub's:
- *   accept → Accept (stored, then forwarded)
+ *   accept → Accept (forwarded; committed to disk within 100 ms, see Ledger.admitSoon)
  *   reject → Reject (not forwarded; gossipsub lowers the sender's score)
  *   ignore (already held, frozen chain) → Ignore
  *   pending (a gap before it) → Ignore, and ask the sender for a sync
@@ -46,7 +46,8 @@ export class RecordGossip {
   start (): void {
     const pubsub = this.#libp2p.services.pubsub
     pubsub.topicValidators.set(RECORDS_TOPIC, async (peer: PeerId, msg: Message) => {
-      const admission = this.#ledger.admit(msg.data)
+      // Committed just after gossipsub forwards it (see Ledger.admitSoon).
+      const admission = this.#ledger.admitSoon(msg.data)
       const from = peer.toString()
       if (admission.verdict === 'accept') this.delivered++
       if (admission.verdict === 'pending') this.#hooks.onGap?.(from)

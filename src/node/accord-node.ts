@@ -49,6 +49,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   readonly #key: SigningKey
   readonly #flood = new FloodDetector()
   readonly #transitions: TransitionWatcher
+  readonly #stopFlushing: () => void
 
   private constructor (init: NodeInit, ledger: Ledger, network: Network) {
     super()
@@ -60,6 +61,11 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     // Every admission, whatever its door and verdict, tells the process it is busy (quiet.ts).
     const quiet = processQuiet()
     ledger.on('verdict', () => { quiet.touch() })
+    // Gossip records are committed between bursts (Ledger.admitSoon).
+    this.#stopFlushing = quiet.onQuiet(() => { ledger.flush() })
+    ledger.on('writeFailed', (err, lost) => {
+      this.emit('alarm', { type: 'store-write-failed', error: err instanceof Error ? err.message : String(err), lost, at: Date.now() })
+    })
     ledger.on('accepted', r => { this.emit('record', r); this.#transitions.onRecord(r) })
     ledger.on('equivocation', f => {
       this.emit('equivocation', f)
@@ -107,6 +113,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
 
   async stop (): Promise<void> {
     this.#transitions.stop()
+    this.#stopFlushing()
     try {
       await this.network.stop()
     } finally {

@@ -1,10 +1,12 @@
 /**
- * Alarms an operator must see at once: an equivocation (a member signed two stories), and a
- * peer flooding us with records the validator rejects.
+ * Alarms an operator must see at once: an equivocation (a member signed two stories), a
+ * peer flooding us with records the validator rejects, and the disk refusing records the node
+ * had accepted from gossip (they are fetched again by sync once the disk takes writes again).
  */
 export type Alarm =
   | { type: 'equivocation', origin: string, seq: number, ids: [string, string], at: number }
   | { type: 'reject-flood', peer: string, member?: string, rejects: number, windowMs: number, lastCode: string, at: number }
+  | { type: 'store-write-failed', error: string, lost: number, at: number }
 
 /** Raises a flood alarm when one peer sends `threshold` rejected records within `windowMs`, at most once a minute per peer. */
 export class FloodDetector {

@@ -55,12 +55,13 @@ export interface IdleGcStats { collections: number }
 export function collectWhenQuiet (quiet: Quiet, threshold = IDLE_GC_THRESHOLD, gc = exposedGc()): IdleGcStats | undefined {
   if (process.env.ACCORD_IDLE_GC === 'off' || gc == null) return undefined
   const stats: IdleGcStats = { collections: 0 }
+  // Last: other quiet-moment work (commits of gossip records) leaves garbage of its own.
   quiet.onQuiet(() => {
     if (youngFill() > threshold) {
       gc({ type: 'minor' })
       stats.collections++
     }
-  })
+  }, true)
   return stats
 }
 

@@ -19,7 +19,7 @@ export class Quiet implements QuietGate {
   #last = Number.NEGATIVE_INFINITY
   #timer?: ReturnType<typeof setTimeout>
   #waiters: Array<() => void> = []
-  readonly #hooks: Array<() => void> = []
+  #hooks: Array<{ hook: () => void, last: boolean }> = []
 
   /** `quietMs`: how long without a record counts as quiet; `now`: the clock (tests). */
   constructor (quietMs = 10, now: () => number = () => performance.now()) {
@@ -37,9 +37,15 @@ export class Quiet implements QuietGate {
     return this.#now() - this.#last >= this.quietMs
   }
 
-  /** Calls `hook` at every quiet moment that follows activity. */
-  onQuiet (hook: () => void): void {
-    this.#hooks.push(hook)
+  /**
+   * Calls `hook` at every quiet moment that follows activity, after the hooks added before it
+   * (or, with `last`, after all others: for work that cleans up after them). Returns the undo.
+   */
+  onQuiet (hook: () => void, last = false): () => void {
+    const entry = { hook, last }
+    this.#hooks.push(entry)
+    this.#hooks.sort((a, b) => Number(a.last) - Number(b.last))
+    return () => { this.#hooks = this.#hooks.filter(h => h !== entry) }
   }
 
   async whenQuiet (maxWaitMs: number): Promise<void> {
@@ -74,7 +80,7 @@ export class Quiet implements QuietGate {
       this.#arm(this.quietMs - quietFor)
       return
     }
-    for (const hook of this.#hooks) {
+    for (const { hook } of this.#hooks) {
       // Housekeeping only: a hook that fails must not keep the waiters (sync rounds) waiting.
       try { hook() } catch {}
     }

@@ -124,7 +124,7 @@ function alarmFigures (obs: Observations): AlarmFigures[] {
   for (const { node, alarm } of obs.alarms) {
     const entry = byType.get(alarm.type) ?? { nodes: new Set<string>(), about: new Set<string>() }
     entry.nodes.add(node)
-    entry.about.add(alarm.type === 'equivocation' ? alarm.origin : alarm.member ?? alarm.peer)
+    entry.about.add(alarm.type === 'equivocation' ? alarm.origin : alarm.type === 'reject-flood' ? alarm.member ?? alarm.peer : alarm.error)
     byType.set(alarm.type, entry)
   }
   return [...byType].map(([type, e]) => ({ type, nodes: e.nodes.size, about: [...e.about].sort() }))

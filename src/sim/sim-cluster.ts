@@ -159,8 +159,9 @@ export class SimCluster {
   /**
    * Kills a node abruptly. In one process there is no SIGKILL, so it is emulated: the dialer is
    * silenced, every connection is aborted (peers see a reset, never a goodbye), then the parts are
-   * released so the address can be reused. Nothing extra is flushed: SQLite in WAL mode has every
-   * committed record on disk already, so the restarted node finds exactly what a crash leaves.
+   * released so the address can be reused. Nothing extra is flushed: gossip records not yet
+   * committed are dropped (Ledger.crashNow), and SQLite in WAL mode has every committed record on
+   * disk already, so the restarted node finds exactly what a crash leaves.
    * Returns how many records it held when it died.
    */
   async kill (id: string): Promise<number> {
@@ -170,6 +171,7 @@ export class SimCluster {
     this.killed.add(id)
     node.network.dialer.stop()
     for (const c of node.network.libp2p.getConnections()) c.abort(new Error('killed'))
+    node.ledger.crashNow()
     // Stopping waits for sync batches already read off the aborted links (the network never
     // admits a record after its ledger closes), so the count is what is on disk.
     await node.stop().catch(() => undefined)

@@ -8,6 +8,11 @@
  * Tables: `records` holds each origin's chain, one row per (origin, seq), so a chain's tip is
  * its last row; `chains` where an equivocation froze a chain; `forks` the second record of
  * each equivocation, which together with the chain's record at that seq is the signed proof.
+ *
+ * Write-behind (`later`): writes made inside `later(fn)` are queued rather than run, and commit
+ * in one transaction at the next `flush()`, before any read or other transaction (so reads and
+ * disk always agree with the order writes were made), or `maxDelayMs` after the first of them.
+ * The gossip door uses it to take a record's commit off the path by which it reaches the others.
  */
 import Database from 'better-sqlite3'
 import type { ChainTip, Fork, HeldRecord } from '../records/index.ts'
@@ -32,6 +37,12 @@ export class SqliteStore {
   /** The database file, when checkpoints run on the worker (not for ':memory:'). */
   readonly #file?: string
   #commits = 0
+  /** Writes made inside `later`, not yet run; they run first in the next transaction. */
+  #queued: Array<() => void> = []
+  #deferring = false
+  #flushTimer?: ReturnType<typeof setTimeout>
+  /** Told when a commit of queued writes fails (they are then gone; see `later`). */
+  onQueuedLost?: (err: unknown) => void
 
   /** `path` is a file in the node's data directory, or ':memory:' for tests. */
   constructor (path: string) {
@@ -69,7 +80,11 @@ export class SqliteStore {
 
   /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
   transaction<T> (fn: () => T): T {
-    const result = this.#transaction(fn) as T
+    const queued = this.#takeQueued()
+    const result = this.#transaction(() => {
+      for (const write of queued) write()
+      return fn()
+    }) as T
     if (this.#file != null && ++this.#commits % COMMITS_PER_CHECKPOINT === 0) sharedCheckpointer().request(this.#file)
     return result
   }
@@ -87,18 +102,75 @@ export class SqliteStore {
     }
   }
 
+  /**
+   * Runs `fn` with the writes it makes queued instead of run (see the header): they commit with
+   * the next transaction or `flush()`, at the latest `maxDelayMs` after the first was queued. A
+   * failed commit (disk full, I/O error) loses them and is reported to `onQueuedLost`; a read made
+   * inside `fn` commits what is queued so far first.
+   */
+  later<T> (fn: () => T, maxDelayMs: number): T {
+    this.#deferring = true
+    try {
+      return fn()
+    } finally {
+      this.#deferring = false
+      if (this.#queued.length > 0 && this.#flushTimer == null) {
+        this.#flushTimer = setTimeout(() => { this.#flushQuietly() }, maxDelayMs)
+        this.#flushTimer.unref()
+      }
+    }
+  }
+
+  /** Commits the queued writes now, if any. Throws (and reports to `onQueuedLost`) if that fails. */
+  flush (): void {
+    if (this.#queued.length === 0 || !this.#db.open) return
+    try {
+      this.transaction(() => undefined)
+    } catch (err) {
+      this.onQueuedLost?.(err)
+      throw err
+    }
+  }
+
+  /** Writes queued and not yet committed. */
+  get queuedWrites (): number { return this.#queued.length }
+
+  /** Forgets the queued writes, as a crash of the process would (tests and drills). */
+  dropQueued (): number {
+    return this.#takeQueued().length
+  }
+
   put (record: HeldRecord, bytes: Uint8Array, receivedAt: number): void {
-    this.#insert.run(record.origin, record.seq, record.id, record.kind, record.time, receivedAt, bytes)
+    this.#write(() => this.#insert.run(record.origin, record.seq, record.id, record.kind, record.time, receivedAt, bytes))
   }
 
   /** Records where an equivocation froze a chain (other tips follow from `records`). */
   freeze (origin: string, tip: ChainTip): void {
-    this.#freeze.run(origin, tip.seq, tip.head, tip.frozenAt ?? null)
+    this.#write(() => this.#freeze.run(origin, tip.seq, tip.head, tip.frozenAt ?? null))
   }
 
   putFork (fork: Fork, otherBytes: Uint8Array, receivedAt: number): void {
-    this.#db.prepare('INSERT OR REPLACE INTO forks (origin, seq, id_a, id_b, bytes_b, received_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(fork.origin, fork.seq, fork.ids[0], fork.ids[1], otherBytes, receivedAt)
+    this.#write(() => this.#db.prepare('INSERT OR REPLACE INTO forks (origin, seq, id_a, id_b, bytes_b, received_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(fork.origin, fork.seq, fork.ids[0], fork.ids[1], otherBytes, receivedAt))
+  }
+
+  #write (write: () => unknown): void {
+    if (this.#deferring) this.#queued.push(write)
+    else write()
+  }
+
+  #takeQueued (): Array<() => void> {
+    const queued = this.#queued
+    if (queued.length > 0) this.#queued = []
+    clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
+    return queued
+  }
+
+  #flushQuietly (): void {
+    try { this.flush() } catch {
+      // Reported to onQueuedLost by flush().
+    }
   }
 
   /**
@@ -107,6 +179,7 @@ export class SqliteStore {
    * write on every admission; `chains` rows of earlier versions without a freeze are ignored.
    */
   tips (): Map<string, ChainTip> {
+    this.flush()
     const last = this.#db.prepare('SELECT r.origin, r.seq, r.id AS head FROM records r JOIN (SELECT origin, MAX(seq) AS seq FROM records GROUP BY origin) m ON r.origin = m.origin AND r.seq = m.seq')
       .all() as Array<{ origin: string, seq: number, head: string }>
     const tips = new Map<string, ChainTip>(last.map(r => [r.origin, { seq: r.seq, head: r.head }]))
@@ -116,20 +189,24 @@ export class SqliteStore {
   }
 
   forks (): Array<{ fork: Fork, bytesB: Uint8Array }> {
+    this.flush()
     const rows = this.#db.prepare('SELECT origin, seq, id_a AS a, id_b AS b, bytes_b AS bytes FROM forks').all() as Array<{ origin: string, seq: number, a: string, b: string, bytes: Buffer }>
     return rows.map(r => ({ fork: { origin: r.origin, seq: r.seq, ids: [r.a, r.b] }, bytesB: new Uint8Array(r.bytes) }))
   }
 
   idAt (origin: string, seq: number): string | undefined {
+    this.flush()
     return this.#idAt.get(origin, seq) as string | undefined
   }
 
   get (id: string): StoredRecord | undefined {
+    this.flush()
     return rowToStored(this.#byId.get(id))
   }
 
   /** One origin's records from `from` to `to` inclusive, in chain order, at most `limit`. */
   range (origin: string, from: number, to: number, limit = 1000): StoredRecord[] {
+    this.flush()
     return this.#range.all(origin, from, to, limit).map(row => rowToStored(row) as StoredRecord)
   }
 
@@ -138,6 +215,7 @@ export class SqliteStore {
    * (the local row number of the last record of the previous page).
    */
   list (q: { kind?: string, origin?: string, since?: number, after?: number, limit: number }): Array<StoredRecord & { cursor: number }> {
+    this.flush()
     const where: string[] = ['rowid > @after']
     if (q.kind != null) where.push('kind = @kind')
     if (q.origin != null) where.push('origin = @origin')
@@ -149,12 +227,14 @@ export class SqliteStore {
 
   /** Every stored record, chain by chain, in order: what a reopened node folds. */
   * all (): Generator<StoredRecord> {
+    this.flush()
     const stmt = this.#db.prepare('SELECT origin, seq, id, kind, bytes, received_at AS receivedAt FROM records ORDER BY origin, seq')
     for (const row of stmt.iterate()) yield rowToStored(row) as StoredRecord
   }
 
   /** All record ids: chain records and the second halves of equivocation proofs. */
   ids (): string[] {
+    this.flush()
     return [
       ...this.#db.prepare('SELECT id FROM records').pluck().all() as string[],
       ...this.#db.prepare('SELECT id_b FROM forks').pluck().all() as string[]
@@ -163,12 +243,17 @@ export class SqliteStore {
 
   /** Size of the database on disk, in bytes. */
   sizeBytes (): number {
+    this.flush()
     const pages = this.#db.pragma('page_count', { simple: true }) as number
     const size = this.#db.pragma('page_size', { simple: true }) as number
     return pages * size
   }
 
+  /** Commits what is queued, then closes. */
   close (): void {
+    try { this.flush() } catch {
+      // Reported to onQueuedLost; the database still closes.
+    }
     if (this.#db.open) this.#db.close()
     if (this.#file != null) sharedCheckpointer().release(this.#file)
   }

@@ -72,6 +72,24 @@ describe('node: quiet moments between records', () => {
     await turns()
     assert.equal(calls, 2)
   })
+
+  it('runs hooks marked last after the others, whenever added; a removed hook is not called', async () => {
+    const clock = handClock()
+    const quiet = new Quiet(5, clock.now)
+    const order: string[] = []
+    quiet.onQuiet(() => { order.push('gc') }, true)
+    const undo = quiet.onQuiet(() => { order.push('flush A') })
+    quiet.onQuiet(() => { order.push('flush B') })
+    quiet.touch()
+    clock.advance(5)
+    await turns()
+    assert.deepEqual(order, ['flush A', 'flush B', 'gc'])
+    undo()
+    quiet.touch()
+    clock.advance(5)
+    await turns()
+    assert.deepEqual(order.slice(3), ['flush B', 'gc'])
+  })
 })
 
 describe('node: young-generation collection at quiet moments', () => {
