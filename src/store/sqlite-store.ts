@@ -132,6 +132,9 @@ export class SqliteStore {
     }
   }
 
+  /** The database file, or undefined for ':memory:'. */
+  get file (): string | undefined { return this.#file }
+
   /** Writes queued and not yet committed. */
   get queuedWrites (): number { return this.#queued.length }
 

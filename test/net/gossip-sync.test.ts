@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import Database from 'better-sqlite3'
 import { cluster, converged, type Cluster } from './cluster.ts'
 import { incidentBody, modelBody, waitFor } from '../fixtures.ts'
 
@@ -28,6 +29,14 @@ describe('net: every member gets every record (real libp2p nodes on 127.0.0.1)',
       for (const id of ids2) assert.ok(node.ledger.has(id), `${node.id} holds ${id}`)
       assert.equal(node.ledger.size, ids2.length)
       assert.equal(node.digest(), digest)
+    }
+    // Gossip records commit behind (Ledger.admitSoon): with nobody reading, every node's queue
+    // drains by itself, and what is on disk is everything held (read by a separate connection).
+    await waitFor(() => nodes.every(n => n.ledger.store.queuedWrites === 0), 'queued gossip records to commit', 5_000, 10)
+    for (const node of nodes) {
+      const raw = new Database(node.ledger.store.file as string, { readonly: true })
+      assert.equal(raw.prepare('SELECT COUNT(*) FROM records').pluck().get(), ids2.length, `${node.id}: records on disk`)
+      raw.close()
     }
   })
 
