@@ -105,6 +105,7 @@ export class Network {
       ...(init.memoryLatencyMs != null ? { memoryLatencyMs: init.memoryLatencyMs } : {}),
       loopback,
       ...(init.metricsRegistry != null ? { metricsRegistry: init.metricsRegistry } : {}),
+      ...(init.quiet != null ? { quiet: init.quiet } : {}),
       allowed,
       blocked: peer => self != null && self.#blocked.has(peer)
     })

@@ -54,3 +54,31 @@ describe('net: periodic sync rounds wait for a quiet moment', function () {
     }
   })
 })
+
+describe('net: gossipsub heartbeats wait for a quiet moment', function () {
+  this.timeout(30_000)
+
+  it('no heartbeat runs while the gate is shut; they run, on schedule again, once it opens', async () => {
+    const fed = federation(['US'])
+    const ledger = new Ledger({ path: ':memory:', roster: fed.roster })
+    const gate = new HeldGate()
+    // No periodic sync to ask the gate: every ask is a heartbeat's.
+    const us = await Network.create({ ledger, seed: seedFor('US'), quiet: gate, syncEveryMs: 3_600_000 })
+    const pubsub = us.libp2p.services.pubsub as unknown as { heartbeatTicks: number }
+    await us.start()
+    try {
+      await waitFor(() => gate.asked >= 1, 'the first heartbeat to ask the gate (due 100 ms after start)')
+      const firstAsk = Date.now()
+      // Heartbeats are 1 s apart: past that, one would have run twice over had the gate not held it.
+      await waitFor(() => Date.now() - firstAsk > 1_500, 'a heartbeat interval and a half')
+      assert.equal(pubsub.heartbeatTicks, 0, 'no heartbeat while the gate is shut')
+      assert.equal(gate.asked, 1, 'the held heartbeat does not schedule the next one')
+      gate.open()
+      await waitFor(() => pubsub.heartbeatTicks >= 1, 'the held heartbeat once the gate opens', 5_000, 10)
+      await waitFor(() => pubsub.heartbeatTicks >= 2, 'the next heartbeat on schedule', 5_000)
+    } finally {
+      await us.stop()
+      ledger.close()
+    }
+  })
+})
