@@ -59,10 +59,13 @@ const HEARTBEAT_QUIET_WAIT_MS = 100
  * in it is urgent to the millisecond: here each one first waits for a quiet moment.
  */
 function heartbeatsWhenQuiet (pubsub: unknown, quiet: QuietGate): void {
-  const gs = pubsub as { runHeartbeat?: () => void }
+  const gs = pubsub as { runHeartbeat?: () => void, isStarted?: () => boolean }
   const run = gs.runHeartbeat
   if (typeof run !== 'function') return
-  gs.runHeartbeat = () => { void quiet.whenQuiet(HEARTBEAT_QUIET_WAIT_MS).then(run) }
+  gs.runHeartbeat = () => {
+    // Stopped while waiting: no heartbeat (and so no next one scheduled).
+    void quiet.whenQuiet(HEARTBEAT_QUIET_WAIT_MS).then(() => { if (gs.isStarted?.() !== false) run() })
+  }
 }
 
 /** The record id (SHA-256 of the signed bytes) is the gossip message id, so duplicates die everywhere. */
