@@ -3,8 +3,9 @@
  *
  * Records arrive in bursts (one record reaches a node as a few copies, within milliseconds), and
  * while one is on its way every millisecond the process spends on something else is added to
- * that record's time to reach every node. Work that can wait a little (young-generation garbage
- * collection, periodic anti-entropy rounds) is better done between bursts: it costs the same CPU,
+ * that record's time to reach every node. Work that can wait a little (commits of gossip records,
+ * young-generation garbage collection, gossipsub heartbeats, periodic anti-entropy rounds) is
+ * better done between bursts: it costs the same CPU,
  * but a record is only delayed if it happens to arrive during that work, instead of every such
  * piece of work landing in the middle of some record's path (which is where allocation-triggered
  * collections always land). Nodes in one process share one heap and one thread, so there is one

@@ -8,6 +8,7 @@ import { redlines, type State } from '../records/index.ts'
 import type { Observations } from './observations.ts'
 import type { ConvergenceMeasure } from './convergence.ts'
 import { quantile } from './svg-charts.ts'
+import type { Alarm } from '../node/alarms.ts'
 
 export interface KindDelivery { kind: string, deliveries: number, p50: number, p90: number, p99: number, max: number, values: number[] }
 
@@ -44,7 +45,7 @@ export interface RedlineFigures {
   milestones: Milestone[]
 }
 
-/** Alarms the nodes raised (equivocation, reject floods): on how many nodes, about whom. */
+/** Alarms the nodes raised (equivocation, reject floods, failed store writes): on how many nodes, about whom. */
 export interface AlarmFigures { type: string, nodes: number, about: string[] }
 
 export interface Figures {
@@ -119,12 +120,21 @@ export function computeFigures (input: FigureInputs): Figures {
   }
 }
 
+/** What an alarm is about: the equivocating member, the flooding peer, the disk's error. */
+function alarmSubject (alarm: Alarm): string {
+  switch (alarm.type) {
+    case 'equivocation': return alarm.origin
+    case 'reject-flood': return alarm.member ?? alarm.peer
+    case 'store-write-failed': return alarm.error
+  }
+}
+
 function alarmFigures (obs: Observations): AlarmFigures[] {
   const byType = new Map<string, { nodes: Set<string>, about: Set<string> }>()
   for (const { node, alarm } of obs.alarms) {
     const entry = byType.get(alarm.type) ?? { nodes: new Set<string>(), about: new Set<string>() }
     entry.nodes.add(node)
-    entry.about.add(alarm.type === 'equivocation' ? alarm.origin : alarm.type === 'reject-flood' ? alarm.member ?? alarm.peer : alarm.error)
+    entry.about.add(alarmSubject(alarm))
     byType.set(alarm.type, entry)
   }
   return [...byType].map(([type, e]) => ({ type, nodes: e.nodes.size, about: [...e.about].sort() }))

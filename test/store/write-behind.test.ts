@@ -23,6 +23,19 @@ describe('store: gossip records committed behind (admitSoon)', () => {
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'accord-behind-')); path = join(dir, 'records.db') })
   afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
 
+  /** A ledger with one gossip record of `origin` committed and its next one still queued. */
+  function oneCommittedOneQueued (origin: string): { ledger: Ledger, committed: string, queued: ReturnType<Writer['write']> } {
+    const ledger = new Ledger({ path, roster: fed.roster })
+    const w = new Writer(fed)
+    const modelId = `${origin.toLowerCase()}-1`
+    ledger.admitSoon(w.write(origin, 'model.register', modelBody(origin, modelId)).bytes)
+    ledger.flush()
+    const committed = ledger.digest()
+    const queued = w.write(origin, 'model.update', { modelId, parameters: 2 })
+    assert.equal(ledger.admitSoon(queued.bytes).verdict, 'accept')
+    return { ledger, committed, queued }
+  }
+
   it('applies at once, commits at flush(); a read or a transaction commits what waits first, in order', () => {
     const ledger = new Ledger({ path, roster: fed.roster })
     const w = new Writer(fed)
@@ -69,13 +82,7 @@ describe('store: gossip records committed behind (admitSoon)', () => {
   })
 
   it('a crash loses only the uncommitted records, and memory then matches the disk', () => {
-    const ledger = new Ledger({ path, roster: fed.roster })
-    const w = new Writer(fed)
-    ledger.admitSoon(w.write('JP', 'model.register', modelBody('JP', 'jp-1')).bytes)
-    ledger.flush()
-    const committed = ledger.digest()
-    const lost = w.write('JP', 'model.update', { modelId: 'jp-1', parameters: 2 })
-    ledger.admitSoon(lost.bytes)
+    const { ledger, committed, queued: lost } = oneCommittedOneQueued('JP')
     assert.notEqual(ledger.digest(), committed)
     assert.equal(ledger.crashNow(), 1)
     assert.equal(ledger.has(lost.record.id), false)
@@ -87,13 +94,7 @@ describe('store: gossip records committed behind (admitSoon)', () => {
   })
 
   it('a commit the disk refuses reloads memory from disk and says how many records were lost', () => {
-    const ledger = new Ledger({ path, roster: fed.roster })
-    const w = new Writer(fed)
-    ledger.admitSoon(w.write('US', 'model.register', modelBody('US', 'us-9')).bytes)
-    ledger.flush()
-    const onDisk = ledger.digest()
-    const queued = w.write('US', 'model.update', { modelId: 'us-9', parameters: 2 })
-    ledger.admitSoon(queued.bytes)
+    const { ledger, committed: onDisk, queued } = oneCommittedOneQueued('US')
     // The disk refuses writes (as when it is full or failing), as a trigger makes it do here.
     const raw = new Database(path)
     raw.exec("CREATE TRIGGER refuse BEFORE INSERT ON records BEGIN SELECT RAISE(ABORT, 'disk refuses'); END")
