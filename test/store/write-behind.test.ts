@@ -66,7 +66,7 @@ describe('store: gossip records committed behind (admitSoon)', () => {
     ledger.close()
   })
 
-  it(`commits by itself within ${WRITE_BEHIND_MS} ms when nothing flushes, and on close`, async () => {
+  it(`commits by itself (a ${WRITE_BEHIND_MS} ms timer) when nothing flushes or reads, and on close`, async () => {
     const ledger = new Ledger({ path, roster: fed.roster })
     const w = new Writer(fed)
     ledger.admitSoon(w.write('GB', 'model.register', modelBody('GB', 'gb-1')).bytes)
