@@ -123,7 +123,7 @@ class Worker {
  * (more processes add per-process cost — JIT, timers, GC heaps — and both modes used more CPU
  * per delivery at 10 and at 50 processes, so the sweep stops at four).
  */
-async function runMode (job: L50Job, processes: number): Promise<ModeFigures> {
+export async function runMode (job: L50Job, processes: number): Promise<ModeFigures> {
   const bounds = Array.from({ length: processes + 1 }, (_, k) => Math.round((k * job.nodes) / processes))
   const workers = Array.from({ length: processes }, (_, k) => new Worker(`L50 ${job.mode} worker ${k + 1}/${processes}`))
   // Steps: each worker's start, then meshes, load, report and stop.
