@@ -20,6 +20,7 @@
  * minute (see RoundDeadlines); any error aborts the stream, and whatever was admitted before it
  * stays admitted (it is on disk).
  */
+import { setMaxListeners } from 'node:events'
 import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import type { Ledger } from '../store/ledger.ts'
@@ -216,6 +217,11 @@ class RoundDeadlines {
   readonly #onOuterAbort = (): void => { this.#abort(this.#outer?.reason) }
 
   constructor (roundMs: number, stepMs: number, outer?: AbortSignal) {
+    // Every write that waits for the stream to drain leaves an abort listener on this signal
+    // (p-event, inside @libp2p/utils, does not remove it once the stream drains); the round's
+    // end releases them all. A catch-up round waits for drain hundreds of times, which is
+    // expected, not a leak: no warning for it in the node's log.
+    setMaxListeners(Infinity, this.#controller.signal)
     this.#round = setTimeout(() => { this.#abort(new SyncProtocolError(`sync round took longer than ${roundMs} ms`)) }, roundMs)
     this.#step = setTimeout(() => { this.#abort(new SyncProtocolError(`sync round made no progress for ${stepMs} ms`)) }, stepMs)
     // Like AbortSignal.timeout's, these timers alone do not keep a process alive.
