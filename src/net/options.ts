@@ -33,12 +33,15 @@ export const NET_DEFAULTS = {
    * defaults (D 6, 4..12) defend open networks against Sybil peers; here every peer is an
    * authenticated member behind the gate, and what a thin mesh misses, gossip's IHAVE and sync
    * still deliver. Measured at 50 nodes: D 6 → 3 cut copies received per delivery 4.5 → 2.5 and
-   * CPU per delivery by 15 %; keeping each mesh at 2–3 peers (Dlo 2, Dhi 3, instead of 3–5) cut
-   * CPU per delivery by another 12 % and the median time to all nodes by 10 % (two processes,
-   * five interleaved pairs), since on two cores time-to-all is mostly CPU. A mesh of two still
-   * has a second path for every record, and each heartbeat sends IHAVE gossip to its other peers.
+   * CPU per delivery by 15 %; a mesh of 2–4 peers (Dlo 2, Dhi 4, instead of 3–5) cut CPU per
+   * delivery by another 11 % and the median time to all nodes by 14 % (two processes, three
+   * interleaved pairs), since on two cores time-to-all is mostly CPU. Dhi stays above D: with
+   * Dhi = D = 3 a node that grafts onto full neighbours is pruned at once and may not graft them
+   * again for the minute of prune backoff — in two of three 50-node runs over four processes some
+   * node still had one mesh peer after 60 s. A mesh of two still gives every record a second path,
+   * and each heartbeat sends IHAVE gossip to the other peers.
    */
-  mesh: { D: 3, Dlo: 2, Dhi: 3, Dout: 1, Dscore: 2 },
+  mesh: { D: 3, Dlo: 2, Dhi: 4, Dout: 1, Dscore: 2 },
   /** Gossipsub score: each invalid message weighs -10 (squared), decaying by 0.9 per heartbeat,
    * so three forgeries cross the gossip threshold (-10) and ten the graylist (-80). */
   invalidMessageWeight: -10,
