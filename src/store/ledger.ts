@@ -224,8 +224,11 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
       else if (commit === 'soon') this.#store.later(write, WRITE_BEHIND_MS)
       else this.#store.transaction(write)
     } catch (err) {
-      // The transaction rolled back: memory may be ahead of disk, so reload it from disk.
-      this.#load()
+      // The transaction rolled back: memory may be ahead of disk, so reload it from disk. Gossip
+      // records still queued from `admitSoon` went down with it: beyond this batch's own (whose
+      // caller gets the error), whatever else memory held and disk lacks is reported lost.
+      const lost = this.#reloadCountingLost() - accepted.length
+      if (lost > 0) this.emit('writeFailed', err, lost)
       throw err
     }
     for (const record of accepted) this.emit('accepted', record)

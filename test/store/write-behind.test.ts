@@ -114,4 +114,24 @@ describe('store: gossip records committed behind (admitSoon)', () => {
     assert.equal(rowsOnDisk(path), 2)
     ledger.close()
   })
+
+  it("a refused commit of another door's record reports the queued gossip records it took down with it", () => {
+    const { ledger, committed: onDisk, queued } = oneCommittedOneQueued('US')
+    const raw = new Database(path)
+    raw.exec("CREATE TRIGGER refuse BEFORE INSERT ON records BEGIN SELECT RAISE(ABORT, 'disk refuses'); END")
+    const failures: Array<{ err: unknown, lost: number }> = []
+    ledger.on('writeFailed', (err, lost) => failures.push({ err, lost }))
+    // An API record commits in one transaction with the queue; the disk refuses it.
+    const api = new Writer(fed).write('GB', 'model.register', modelBody('GB', 'gb-1'))
+    assert.throws(() => ledger.admit(api.bytes), /disk refuses/)
+    // The caller got the error for its own record; the queued gossip record is reported lost.
+    assert.equal(failures.length, 1)
+    assert.equal(failures[0]?.lost, 1)
+    assert.equal(ledger.has(queued.record.id), false)
+    assert.equal(ledger.has(api.record.id), false)
+    assert.equal(ledger.digest(), onDisk)
+    raw.exec('DROP TRIGGER refuse')
+    raw.close()
+    ledger.close()
+  })
 })
