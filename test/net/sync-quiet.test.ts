@@ -3,7 +3,8 @@ import { Ledger } from '../../src/store/ledger.ts'
 import { Network } from '../../src/net/network.ts'
 import type { QuietGate } from '../../src/net/sync-scheduler.ts'
 import { NET_DEFAULTS } from '../../src/net/options.ts'
-import { federation, seedFor, waitFor } from '../fixtures.ts'
+import type { SigningKey } from '../../src/records/index.ts'
+import { federation, incidentBody, seedFor, waitFor } from '../fixtures.ts'
 
 /** A gate the test holds shut, counting how often a periodic round asked to pass. */
 class HeldGate implements QuietGate {
@@ -79,6 +80,51 @@ describe('net: gossipsub heartbeats wait for a quiet moment', function () {
     } finally {
       await us.stop()
       ledger.close()
+    }
+  })
+})
+
+describe('net: a cascade of sync rounds waits for a quiet moment', function () {
+  this.timeout(30_000)
+
+  it('records fetched by sync reach the next peer only once the gate opens', async () => {
+    const fed = federation(['US', 'GB', 'CA'])
+    const [us, gb, ca] = ['US', 'GB', 'CA'].map(() => new Ledger({ path: ':memory:', roster: fed.roster })) as [Ledger, Ledger, Ledger]
+    for (let i = 0; i < 5; i++) ca.author('CA', fed.keys.get('CA') as SigningKey, 'incident.report', incidentBody(`cascade-${i}`, ['frontier-1']), Date.now() - 3_600_000)
+    const gate = new HeldGate()
+    const hour = 3_600_000
+    // An hour old: not re-gossiped when fetched (see Network). GB sits between US and CA and no
+    // node runs periodic rounds, so only GB's cascade can carry CA's records on to US.
+    const middle = await Network.create({ ledger: gb, seed: seedFor('GB'), quiet: gate, syncEveryMs: hour })
+    await middle.start()
+    const left = await Network.create({ ledger: us, seed: seedFor('US'), syncEveryMs: hour, bootstrap: middle.multiaddrs })
+    await left.start()
+    let right: Network | undefined
+    try {
+      await waitFor(() => middle.sync.rounds >= 1 && left.sync.rounds >= 1, 'the US–GB round on connecting')
+      // GB's first heartbeat asks the gate and, held, schedules no other: every later ask is the cascade's.
+      await waitFor(() => gate.asked >= 1, 'GB\'s first heartbeat at the gate')
+      const asked = gate.asked
+      right = await Network.create({ ledger: ca, seed: seedFor('CA'), syncEveryMs: hour, bootstrap: middle.multiaddrs })
+      // US and CA would learn each other's address from GB and sync directly: keep them apart.
+      await left.block([right.peerId])
+      await right.block([left.peerId])
+      await right.start()
+      await waitFor(() => gb.digest() === ca.digest(), 'GB fetching CA\'s records on connecting')
+      await waitFor(() => gate.asked > asked, 'the cascade asking the gate')
+      const roundsWithUs = left.sync.rounds
+      const held = Date.now()
+      await waitFor(() => Date.now() - held > 300, 'a moment with the gate shut')
+      assert.equal(us.size, 0, 'US got nothing while the gate was shut')
+      assert.equal(left.sync.rounds, roundsWithUs, 'no round with US while the gate was shut')
+      gate.open()
+      await waitFor(() => us.digest() === ca.digest(), 'US holding CA\'s records once the gate opens')
+      assert.equal(us.size, 5)
+    } finally {
+      await right?.stop()
+      await left.stop()
+      await middle.stop()
+      for (const ledger of [us, gb, ca]) ledger.close()
     }
   })
 })
