@@ -90,9 +90,9 @@ describe('net: a cascade of sync rounds waits for a quiet moment', function () {
   it('records fetched by sync reach the next peer only once the gate opens', async () => {
     const fed = federation(['US', 'GB', 'CA'])
     const [us, gb, ca] = ['US', 'GB', 'CA'].map(() => new Ledger({ path: ':memory:', roster: fed.roster })) as [Ledger, Ledger, Ledger]
-    for (let i = 0; i < 5; i++) ca.author('CA', fed.keys.get('CA') as SigningKey, 'incident.report', incidentBody(`cascade-${i}`, ['frontier-1']), Date.now() - 3_600_000)
-    const gate = new HeldGate()
     const hour = 3_600_000
+    for (let i = 0; i < 5; i++) ca.author('CA', fed.keys.get('CA') as SigningKey, 'incident.report', incidentBody(`cascade-${i}`, ['frontier-1']), Date.now() - hour)
+    const gate = new HeldGate()
     // An hour old: not re-gossiped when fetched (see Network). GB sits between US and CA and no
     // node runs periodic rounds, so only GB's cascade can carry CA's records on to US.
     const middle = await Network.create({ ledger: gb, seed: seedFor('GB'), quiet: gate, syncEveryMs: hour })
