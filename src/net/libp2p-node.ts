@@ -21,6 +21,7 @@ import { membersOnlyGater, type GaterInit } from './gater.ts'
 import { NET_DEFAULTS, RECORDS_TOPIC } from './options.ts'
 import './libp2p-patches.ts'
 import { sodiumNoiseCrypto } from './noise-cipher.ts'
+import { PEER_EXCHANGE_OPTIONS, exchangePeersWhenStarved } from './peer-exchange.ts'
 import type { QuietGate } from './sync-scheduler.ts'
 
 /** Gossipsub with the two methods its exported type leaves out. */
@@ -86,6 +87,7 @@ export async function createAccordLibp2p (init: Libp2pInit): Promise<AccordLibp2
     // them with a JavaScript base64 (a tenth of all memory a node allocated under load).
     msgIdToStrFn: (id: Uint8Array) => Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('base64'),
     ...NET_DEFAULTS.mesh,
+    ...PEER_EXCHANGE_OPTIONS,
     allowPublishToZeroTopicPeers: true,
     ignoreDuplicatePublishError: true,
     allowedTopics: [RECORDS_TOPIC],
@@ -136,5 +138,6 @@ export async function createAccordLibp2p (init: Libp2pInit): Promise<AccordLibp2
     services: { identify: identify(), ping: ping(), pubsub }
   })
   if (init.quiet != null) heartbeatsWhenQuiet(node.services.pubsub, init.quiet)
+  exchangePeersWhenStarved(node.services.pubsub)
   return node
 }

@@ -41,6 +41,8 @@ export interface NetworkInit {
   gossipWatchdogMs?: number
   /** Periodic sync rounds wait for a quiet moment of the process (between records), if given. */
   quiet?: QuietGate
+  /** Member links to keep when addresses are known. @default NET_DEFAULTS.minPeers */
+  minPeers?: number
   /** Mean ms between periodic sync rounds with a random member. @default NET_DEFAULTS.syncEveryMs */
   syncEveryMs?: number
 }
@@ -89,7 +91,12 @@ export class Network {
     })
     // A sync round told us where more members listen (the dialer also tops up every 5 s).
     this.sync.on('learnt', () => { void this.dialer.topUp() })
-    this.dialer = new Dialer(libp2p, { bootstrap: init.bootstrap ?? [], isMember: peer => this.memberOf(peer) != null, blocked: peer => this.#blocked.has(peer) })
+    this.dialer = new Dialer(libp2p, {
+      bootstrap: init.bootstrap ?? [],
+      isMember: peer => this.memberOf(peer) != null,
+      blocked: peer => this.#blocked.has(peer),
+      ...(init.minPeers != null ? { minPeers: init.minPeers } : {})
+    })
   }
 
   static async create (init: NetworkInit): Promise<Network> {

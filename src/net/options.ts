@@ -44,6 +44,10 @@ export const NET_DEFAULTS = {
    * the README's drills section.
    */
   mesh: { D: 3, Dlo: 2, Dhi: 4, Dout: 1, Dscore: 2 },
+  /** Peer exchange (peer-exchange.ts): peers a PRUNE offers, and how many of them a node that
+   * is short of mesh peers dials. */
+  pxOffered: 6,
+  pxDialsPerPrune: 2,
   /** Gossipsub score: each invalid message weighs -10 (squared), decaying by 0.9 per heartbeat,
    * so three forgeries cross the gossip threshold (-10) and ten the graylist (-80). */
   invalidMessageWeight: -10,
