@@ -39,9 +39,8 @@ export const NET_DEFAULTS = {
    * Dhi = D = 3 a node that grafts onto full neighbours is pruned at once and may not graft them
    * again for the minute of prune backoff — in two of three 50-node runs over four processes some
    * node still had one mesh peer after 60 s. A mesh of two still gives every record a second path,
-   * and each heartbeat sends IHAVE gossip to the other peers. Known open problem: at 193 nodes in
-   * one process (the `un-193` drill) some node never joins a mesh of 2–4 (it does at 3–5); see
-   * the README's drills section.
+   * and each heartbeat sends IHAVE gossip to the other peers. A node whose neighbours are all at
+   * Dhi finds room through peer exchange (peer-exchange.ts).
    */
   mesh: { D: 3, Dlo: 2, Dhi: 4, Dout: 1, Dscore: 2 },
   /** Peer exchange (peer-exchange.ts): peers a PRUNE offers, and how many of them a node that

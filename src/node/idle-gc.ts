@@ -75,9 +75,7 @@ export function collectWhenQuiet (quiet: Quiet, threshold = IDLE_GC_THRESHOLD, g
  * 4–16 ms pause, wherever a record was on its way. Measured with 50 nodes in two processes: 12–13
  * full collections per 30 s in the busier process before, 3–4 after. The price is memory: the
  * heap may reach twice its live size (a node's live heap is a few MiB plus its records).
- * `ACCORD_HEAP_GROWTH=off` leaves V8's own choice. Known open problem: the `un-193` drill (193
- * nodes in one process) fails to form its mesh with this on, even with the mesh of 3–5; see the
- * README's drills section.
+ * `ACCORD_HEAP_GROWTH=off` leaves V8's own choice.
  */
 export const HEAP_GROWING_PERCENT = 100
 
