@@ -36,7 +36,7 @@ export const PEER_EXCHANGE_OPTIONS = {
 
 /**
  * Makes `pubsub` dial offered peers only while its records mesh has fewer than `dlo` peers, and
- * at most `dials` of them per PRUNE. Returns false if gossipsub's shape changed (nothing done).
+ * at most `dials` of them per PRUNE, in the background. Returns false if gossipsub's shape changed (nothing done).
  */
 export function exchangePeersWhenStarved (pubsub: unknown, dlo: number = NET_DEFAULTS.mesh.Dlo, dials: number = NET_DEFAULTS.pxDialsPerPrune): boolean {
   const gs = pubsub as PxCapable
@@ -50,7 +50,9 @@ export function exchangePeersWhenStarved (pubsub: unknown, dlo: number = NET_DEF
       const j = Math.floor(Math.random() * (i + 1))
       ;[offered[i], offered[j]] = [offered[j] as PxPeer, offered[i] as PxPeer]
     }
-    await connect.call(gs, offered.slice(0, dials))
+    // In the background: the rest of the PRUNE's RPC is not held up by the dials, and a dial the
+    // gate refuses (a member cut off in a drill) or that times out is simply not taken.
+    connect.call(gs, offered.slice(0, dials)).catch(() => undefined)
   }
   return true
 }

@@ -91,8 +91,18 @@ export class SimCluster {
       if (i > 0) await this.#settle(ids, Math.min(BATCH_SETTLE_MS, deadline - Date.now())).catch(() => undefined)
     }
     await this.#settle(order, Math.max(0, deadline - Date.now()), () => progress(order.length))
-    await pollUntil(() => this.live().every(id => this.node(id).network.gossip.meshPeers().length > 0), Math.max(1000, deadline - Date.now()), 'every node to join the gossip mesh')
+    await pollUntil(() => this.#everyNodeMeshed(), Math.max(1000, deadline - Date.now()), 'every node to join the gossip mesh')
     progress(order.length)
+  }
+
+  /**
+   * Every live node holds a mesh peer that holds it back. A GRAFT puts the peer in the sender's
+   * mesh at once, until the peer's PRUNE comes back, so one end's view alone can be a refusal in
+   * flight.
+   */
+  #everyNodeMeshed (): boolean {
+    const meshes = new Map(this.live().map(id => { const n = this.node(id); return [n.peerId, new Set(n.network.gossip.meshPeers())] }))
+    return [...meshes].every(([peer, mesh]) => [...mesh].some(p => meshes.get(p)?.has(peer) === true))
   }
 
   /** Waits for gossip on every link of `ids`, closing links on which it can no longer start. */

@@ -31,10 +31,13 @@ describe('net: a node the mesh has no room for finds room through peer exchange'
       await waitFor(() => hubs.every(h => h.gossip.meshPeers().length === Dhi), `both hubs' meshes full (${Dhi} spokes each)`)
 
       const newcomer = await start('NEW', hubAddrs)
-      await waitFor(() => newcomer.gossip.meshPeers().length > 0, 'the newcomer to have a mesh peer', 20_000)
-      const mesh = newcomer.gossip.meshPeers()
+      const me = newcomer.libp2p.peerId.toString()
+      // A GRAFT puts the peer in the sender's mesh at once, until its PRUNE comes back: count only
+      // links both ends hold in their mesh.
+      const mutual = (): string[] => nets.filter(n => n !== newcomer && n.gossip.meshPeers().includes(me) && newcomer.gossip.meshPeers().includes(n.libp2p.peerId.toString())).map(n => n.libp2p.peerId.toString())
+      await waitFor(() => mutual().length > 0, 'the newcomer and some peer to hold each other in their meshes', 20_000)
       const spokePeers = new Set(nets.slice(2, 2 + spokes.length).map(n => n.libp2p.peerId.toString()))
-      assert.ok(mesh.some(p => spokePeers.has(p)), 'its mesh peer is a spoke, met through peer exchange')
+      assert.ok(mutual().every(p => spokePeers.has(p)), 'its mesh peers are spokes, met through peer exchange')
       // Bounded: its two hubs plus at most pxDialsPerPrune peers per refusal (two refusals).
       const links = new Set(newcomer.libp2p.getConnections().map(c => c.remotePeer.toString())).size
       assert.ok(links <= 2 + 2 * NET_DEFAULTS.pxDialsPerPrune, `${links} links`)
@@ -72,6 +75,13 @@ describe('net: peer exchange is taken only by a node short of mesh peers', () =>
     const dialed = gs.calls[0] as typeof offers
     assert.equal(dialed.length, NET_DEFAULTS.pxDialsPerPrune)
     for (const p of dialed) assert.ok(offers.includes(p))
+  })
+
+  it('a dial that fails (refused by the gate, timed out) does not fail the PRUNE being handled', async () => {
+    const gs = fakeGossipsub(0)
+    gs.pxConnect = async () => { throw new Error('gater refused') }
+    exchangePeersWhenStarved(gs)
+    await gs.pxConnect(offers)
   })
 
   it('leaves a gossipsub of another shape alone', () => {
