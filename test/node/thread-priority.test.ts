@@ -3,11 +3,15 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { HELPER_NICE, yieldHelperThreads } from '../../src/node/thread-priority.ts'
 
-/** A thread's nice value: field 19 of /proc/<pid>/task/<tid>/stat (after the command name). */
-function niceOf (tid: number): number {
+/** Field `n` (1-based, as in proc(5)) of /proc/self/task/<tid>/stat; the command name may hold spaces. */
+function statField (tid: number, n: number): number {
   const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n - 3])
 }
+const niceOf = (tid: number): number => statField(tid, 19)
+/** Scheduling policy: 0 SCHED_OTHER, 5 SCHED_IDLE. */
+const policyOf = (tid: number): number => statField(tid, 41)
+const hasChrt = (): boolean => { try { execFileSync('chrt', ['--version'], { stdio: 'ignore' }); return true } catch { return false } }
 
 describe('node: helper threads yield to the main thread', () => {
   before(function () { if (!existsSync('/proc/self/task')) this.skip() })
@@ -17,8 +21,14 @@ describe('node: helper threads yield to the main thread', () => {
     const lowered = yieldHelperThreads()
     assert.ok(lowered.length > 0, 'Node always runs V8 helper threads')
     assert.ok(!lowered.includes(process.pid), 'not the main thread')
-    for (const tid of lowered) if (existsSync(`/proc/self/task/${tid}`)) assert.equal(niceOf(tid), HELPER_NICE, `thread ${tid}`)
+    const idle = hasChrt()
+    for (const tid of lowered) {
+      if (!existsSync(`/proc/self/task/${tid}`)) continue
+      assert.equal(niceOf(tid), HELPER_NICE, `thread ${tid}`)
+      if (idle) assert.equal(policyOf(tid), 5, `thread ${tid} in the idle class (SCHED_IDLE)`)
+    }
     assert.equal(niceOf(process.pid), mainBefore)
+    assert.equal(policyOf(process.pid), 0, 'the main thread stays in the normal class')
     assert.equal(yieldHelperThreads(), lowered, 'a second node in the process changes nothing')
   })
 })
