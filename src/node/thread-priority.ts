@@ -22,7 +22,8 @@
  * the main thread is busy, and then keeps the core for a whole time slice (~3 ms); an idle-class
  * thread is preempted as soon as a normal thread wants the core. Measured with 50 nodes in two
  * processes (three interleaved pairs of 40 s runs): the main threads' time waiting for a core
- * fell from 713–930 ms to 457–738 ms per run (a third less), with helpers' own CPU unchanged.
+ * fell from 713–930 ms to 457–738 ms per run (a third less). Start-up pays one `chrt` run per
+ * thread, ~40 ms once per process.
  *
  * `ACCORD_HELPER_PRIORITY=keep` leaves every thread as it is: a V8 CPU profile's sampling thread
  * is one of these helpers, and at nice 19 it starves exactly while the main thread is busy, so
