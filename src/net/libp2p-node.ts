@@ -87,6 +87,7 @@ export async function createAccordLibp2p (init: Libp2pInit): Promise<AccordLibp2
     // them with a JavaScript base64 (a tenth of all memory a node allocated under load).
     msgIdToStrFn: (id: Uint8Array) => Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('base64'),
     ...NET_DEFAULTS.mesh,
+    Dlazy: NET_DEFAULTS.lazyGossipPeers,
     ...PEER_EXCHANGE_OPTIONS,
     allowPublishToZeroTopicPeers: true,
     ignoreDuplicatePublishError: true,
