@@ -53,8 +53,9 @@ export interface ModeFigures {
   mode: L50Mode
   nodes: number
   processes: number
-  /** Runs pooled into these figures. */
+  /** Runs pooled into these figures, and each one's own p99 (how far runs differ). */
   rounds: number
+  roundP99s: number[]
   records: number
   /** Time-to-all-nodes in ms; Infinity when over that share of records some node never got. */
   p50: number
@@ -223,6 +224,7 @@ export function poolRuns (mode: L50Mode, nodes: number, processes: number, runs:
     nodes,
     processes,
     rounds: runs.length,
+    roundP99s: runs.map(r => percentile(r.timesToAll, 99)),
     records: timesToAll.length,
     p50: percentile(timesToAll, 50),
     p95: percentile(timesToAll, 95),
@@ -298,7 +300,8 @@ export function modeLines (f: ModeFigures): string[] {
   return [
     `${f.mode.padEnd(8)}: p50 ${ms(f.p50)}, p95 ${ms(f.p95)}, p99 ${ms(f.p99)}, delivery ${f.deliveryPct.toFixed(1)} %, ` +
       `CPU ${f.cpuMsPerDelivery.toFixed(2)} ms/delivery, RSS ${f.rssMiBPerNode.toFixed(1)} MiB/node`,
-    `          (max ${ms(f.max)}; ${f.records} records in ${f.rounds} run${f.rounds === 1 ? '' : 's'}; ${f.processes} processes; links and meshes up in ≤ ${f.meshMs} ms; ` +
+    `          (max ${ms(f.max)}; ${f.records} records in ${f.rounds} run${f.rounds === 1 ? '' : 's'}${f.rounds > 1 ? ` with p99s of ${f.roundP99s.map(n => n.toFixed(1)).join(', ')} ms` : ''}; ` +
+      `${f.processes} processes; links and meshes up in ≤ ${f.meshMs} ms; ` +
       `cores busy: bench ${f.cpuCores.toFixed(2)}${others}${errors})`
   ]
 }
