@@ -217,8 +217,9 @@ export function poolRuns (mode: L50Mode, nodes: number, processes: number, runs:
   const deliveries = runs.reduce((sum, r) => sum + r.deliveries, 0)
   const cpuMs = runs.reduce((sum, r) => sum + r.cpuMs, 0)
   const cpuCores = cpuMs / runs.reduce((sum, r) => sum + r.wallMs, 0)
-  const measuredMachine = runs.every(r => r.machineMs != null && r.windowMs != null)
-  const machineCores = runs.reduce((sum, r) => sum + (r.machineMs ?? 0), 0) / runs.reduce((sum, r) => sum + (r.windowMs ?? 0), 0)
+  const machineCores = runs.every(r => r.machineMs != null && r.windowMs != null)
+    ? runs.reduce((sum, r) => sum + (r.machineMs ?? 0), 0) / runs.reduce((sum, r) => sum + (r.windowMs ?? 0), 0)
+    : undefined
   return {
     mode,
     nodes,
@@ -234,7 +235,7 @@ export function poolRuns (mode: L50Mode, nodes: number, processes: number, runs:
     deliveries,
     cpuMsPerDelivery: deliveries > 0 ? cpuMs / deliveries : Number.NaN,
     cpuCores,
-    ...(measuredMachine ? { otherCores: Math.max(0, machineCores - cpuCores) } : {}),
+    ...(machineCores != null ? { otherCores: Math.max(0, machineCores - cpuCores) } : {}),
     rssMiBPerNode: runs.reduce((sum, r) => sum + r.rssDelta, 0) / runs.length / nodes / (1024 * 1024),
     meshMs: Math.max(...runs.map(r => r.meshMs)),
     publishErrors: runs.reduce((sum, r) => sum + r.publishErrors, 0)
@@ -244,10 +245,12 @@ export function poolRuns (mode: L50Mode, nodes: number, processes: number, runs:
 /** The options with their defaults (environment variables, then the spec's values). */
 export function l50Settings (opts: L50Options = {}): Required<L50Options> {
   const nodes = opts.nodes ?? Number(process.env.ACCORD_BENCH_L50_NODES ?? 50)
+  const rounds = opts.rounds ?? Number(process.env.ACCORD_BENCH_L50_ROUNDS ?? 3)
+  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`L50 rounds must be a whole number ≥ 1 (ACCORD_BENCH_L50_ROUNDS), not ${rounds}`)
   return {
     nodes,
     seconds: opts.seconds ?? Number(process.env.ACCORD_BENCH_L50_SECONDS ?? 90),
-    rounds: Math.max(1, Math.round(opts.rounds ?? Number(process.env.ACCORD_BENCH_L50_ROUNDS ?? 3))),
+    rounds,
     processes: (opts.processes ?? (process.env.ACCORD_BENCH_L50_PROCS ?? '1,2,4').split(',').map(Number))
       .map(n => Math.min(nodes, n)).filter(n => Number.isInteger(n) && n >= 1),
     ratePerSec: opts.ratePerSec ?? 10,
