@@ -3,6 +3,9 @@ import '../src/polyfill.ts'
 import { benchIngest } from './ingest.ts'
 import { benchL50, l50Heading, l50Lines, l50Summary } from './l50.ts'
 import { benchCatchup } from './catchup.ts'
+import { l50Chart } from './l50-chart.ts'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
 
@@ -19,6 +22,13 @@ console.log(`reopen + refold ${fmt(ingest.records)} records: ${fmt(ingest.reopen
 console.log(l50Heading())
 const l50 = await benchL50()
 for (const figures of l50) for (const line of [...l50Lines(figures), '']) console.log(line)
+// The picture, and every record's time for whoever wants to look closer (reports/ is git-ignored).
+const out = process.env.ACCORD_BENCH_OUT ?? join('reports', 'bench')
+mkdirSync(out, { recursive: true })
+writeFileSync(join(out, 'l50.svg'), l50Chart(l50))
+// JSON writes a record some node never got (Infinity) as null.
+writeFileSync(join(out, 'l50.json'), JSON.stringify(l50))
+console.log(`chart and per-record times: ${join(out, 'l50.svg')}, ${join(out, 'l50.json')}\n`)
 
 console.log('## Catch-up: a node missing 10 k records (a busy day of 20 members) syncs from one peer')
 const catchup = await benchCatchup(Number(process.env.ACCORD_BENCH_CATCHUP ?? 10_000))

@@ -57,6 +57,8 @@ export interface ModeFigures {
   rounds: number
   roundP99s: number[]
   records: number
+  /** Every measured record's time to all nodes in ms, pooled (Infinity where some node never got it). */
+  timesToAll: number[]
   /** Time-to-all-nodes in ms; Infinity when over that share of records some node never got. */
   p50: number
   p95: number
@@ -227,6 +229,7 @@ export function poolRuns (mode: L50Mode, nodes: number, processes: number, runs:
     rounds: runs.length,
     roundP99s: runs.map(r => percentile(r.timesToAll, 99)),
     records: timesToAll.length,
+    timesToAll,
     p50: percentile(timesToAll, 50),
     p95: percentile(timesToAll, 95),
     p99: percentile(timesToAll, 99),

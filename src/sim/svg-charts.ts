@@ -62,34 +62,59 @@ export function quantile (sorted: number[], q: number): number {
   return sorted[i] as number
 }
 
-/** One box per row: whiskers p5–p95, box p25–p75, median line, max as a dot. */
-export function boxPlot (rows: Array<{ label: string, values: number[] }>, opts: { title: string, unit: string, note?: string }): string {
+export interface BoxPlotOptions {
+  title: string
+  unit: string
+  note?: string
+  /** The quantiles the whiskers span. @default [0.05, 0.95] */
+  whiskers?: [number, number]
+  /** Dashed vertical lines across all rows, e.g. a target. */
+  marks?: Array<{ at: number, label: string }>
+  /** The quantiles named under each row's label. @default [0.5] */
+  shown?: number[]
+  /** Room for the row labels, in px. @default 190 */
+  labelWidth?: number
+}
+
+/** One box per row: whiskers p5–p95 (or as given), box p25–p75, median line, max as a dot. */
+export function boxPlot (rows: Array<{ label: string, values: number[], color?: string }>, opts: BoxPlotOptions): string {
   const width = 820
-  const left = 190
+  const left = opts.labelWidth ?? 190
   const right = width - 30
   const rowH = 34
   const top = 48
   const height = top + rows.length * rowH + 48
-  const all = rows.flatMap(r => r.values)
+  const [lowQ, highQ] = opts.whiskers ?? [0.05, 0.95]
+  const pct = (q: number): string => `p${Math.round(q * 100)}`
+  const marks = opts.marks ?? []
+  const all = [...rows.flatMap(r => r.values), ...marks.map(m => m.at)]
   const max = Math.max(1, ...all)
   const min = Math.min(max, ...all.filter(v => v > 0))
   const scale = max / Math.max(1, min) > 50 ? logScale(min, max, left, right) : linearScale(max, left, right)
   const body = axis(scale, top - 6, top + rows.length * rowH, opts.unit)
+  for (const mark of marks) {
+    const x = r1(scale.x(mark.at))
+    body.push(
+      `<line x1="${x}" y1="${top - 6}" x2="${x}" y2="${top + rows.length * rowH}" stroke="#111827" stroke-dasharray="4 3"/>`,
+      `<text x="${x}" y="${top - 10}" text-anchor="middle" fill="#111827" font-size="11">${esc(mark.label)}</text>`
+    )
+  }
   rows.forEach((row, i) => {
     const v = [...row.values].sort((a, b) => a - b)
     const y = top + i * rowH + rowH / 2
-    const [p5, p25, p50, p75, p95] = [0.05, 0.25, 0.5, 0.75, 0.95].map(q => scale.x(quantile(v, q))) as [number, number, number, number, number]
-    const color = PALETTE[i % PALETTE.length] as string
+    const [p5, p25, p50, p75, p95] = [lowQ, 0.25, 0.5, 0.75, highQ].map(q => scale.x(quantile(v, q))) as [number, number, number, number, number]
+    const color = row.color ?? PALETTE[i % PALETTE.length] as string
+    const shown = (opts.shown ?? [0.5]).map(q => `${pct(q)} ${tickLabel(quantile(v, q), opts.unit)}`).join(', ')
     body.push(
       `<text x="${left - 10}" y="${y - 2}" text-anchor="end" fill="#111827">${esc(row.label)}</text>`,
-      `<text x="${left - 10}" y="${y + 11}" text-anchor="end" fill="#6b7280" font-size="10">n=${v.length}, p50 ${esc(tickLabel(quantile(v, 0.5), opts.unit))}</text>`,
+      `<text x="${left - 10}" y="${y + 11}" text-anchor="end" fill="#6b7280" font-size="10">n=${v.length}, ${esc(shown)}</text>`,
       `<line x1="${r1(p5)}" y1="${y}" x2="${r1(p95)}" y2="${y}" stroke="${color}"/>`,
       `<rect x="${r1(p25)}" y="${y - 9}" width="${r1(Math.max(1, p75 - p25))}" height="18" fill="${color}" fill-opacity="0.25" stroke="${color}"/>`,
       `<line x1="${r1(p50)}" y1="${y - 9}" x2="${r1(p50)}" y2="${y + 9}" stroke="${color}" stroke-width="2.5"/>`,
       `<circle cx="${r1(scale.x(v[v.length - 1] ?? 0))}" cy="${y}" r="2.5" fill="${color}"/>`
     )
   })
-  body.push(`<text x="${left}" y="${height - 12}" fill="#6b7280" font-size="11">${esc(opts.note ?? 'box p25–p75, line median, whiskers p5–p95, dot max')}</text>`)
+  body.push(`<text x="16" y="${height - 12}" fill="#6b7280" font-size="11">${esc(opts.note ?? `box p25–p75, line median, whiskers ${pct(lowQ)}–${pct(highQ)}, dot max`)}</text>`)
   return doc(width, height, opts.title, body)
 }
 
