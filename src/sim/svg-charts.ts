@@ -102,13 +102,13 @@ export function boxPlot (rows: Array<{ label: string, values: number[], color?: 
   rows.forEach((row, i) => {
     const v = [...row.values].sort((a, b) => a - b)
     const y = top + i * rowH + rowH / 2
-    const [p5, p25, p50, p75, p95] = [lowQ, 0.25, 0.5, 0.75, highQ].map(q => scale.x(quantile(v, q))) as [number, number, number, number, number]
+    const [lo, p25, p50, p75, hi] = [lowQ, 0.25, 0.5, 0.75, highQ].map(q => scale.x(quantile(v, q))) as [number, number, number, number, number]
     const color = row.color ?? PALETTE[i % PALETTE.length] as string
     const shown = (opts.shown ?? [0.5]).map(q => `${pct(q)} ${tickLabel(quantile(v, q), opts.unit)}`).join(', ')
     body.push(
       `<text x="${left - 10}" y="${y - 2}" text-anchor="end" fill="#111827">${esc(row.label)}</text>`,
       `<text x="${left - 10}" y="${y + 11}" text-anchor="end" fill="#6b7280" font-size="10">n=${v.length}, ${esc(shown)}</text>`,
-      `<line x1="${r1(p5)}" y1="${y}" x2="${r1(p95)}" y2="${y}" stroke="${color}"/>`,
+      `<line x1="${r1(lo)}" y1="${y}" x2="${r1(hi)}" y2="${y}" stroke="${color}"/>`,
       `<rect x="${r1(p25)}" y="${y - 9}" width="${r1(Math.max(1, p75 - p25))}" height="18" fill="${color}" fill-opacity="0.25" stroke="${color}"/>`,
       `<line x1="${r1(p50)}" y1="${y - 9}" x2="${r1(p50)}" y2="${y + 9}" stroke="${color}" stroke-width="2.5"/>`,
       `<circle cx="${r1(scale.x(v[v.length - 1] ?? 0))}" cy="${y}" r="2.5" fill="${color}"/>`
