@@ -41,12 +41,18 @@ function linearScale (max: number, x0: number, x1: number): Scale {
   return { x: v => x0 + (Math.max(0, v) / top) * (x1 - x0), ticks }
 }
 
+/** Log axis from the 1-2-5 step at or below `min` to the power of ten at or above `max`. */
 function logScale (min: number, max: number, x0: number, x1: number): Scale {
-  const lo = Math.floor(Math.log10(Math.max(1, min)))
-  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(1, max))))
+  const floor = Math.max(1, min)
+  const e = Math.floor(Math.log10(floor))
+  const start = [5, 2, 1].map(k => k * 10 ** e).find(v => v <= floor) ?? 10 ** e
+  const hi = Math.max(e + 1, Math.ceil(Math.log10(Math.max(1, max))))
+  const lo = Math.log10(start)
+  // 1-2-5 ticks while they fit (up to four decades), powers of ten beyond.
+  const steps = hi - lo <= 4 ? [1, 2, 5] : [1]
   const ticks: number[] = []
-  for (let e = lo; e <= hi; e++) ticks.push(10 ** e)
-  return { x: v => x0 + ((Math.log10(Math.max(10 ** lo, v)) - lo) / (hi - lo)) * (x1 - x0), ticks }
+  for (let d = e; d <= hi; d++) for (const k of steps) { const t = k * 10 ** d; if (t >= start && t <= 10 ** hi) ticks.push(t) }
+  return { x: v => x0 + ((Math.log10(Math.max(start, v)) - lo) / (hi - lo)) * (x1 - x0), ticks }
 }
 
 function axis (s: Scale, y0: number, y1: number, unit: string): string[] {
