@@ -54,6 +54,9 @@ describe('sim: the parts of a drill', () => {
     assert.match(svg, /^<svg [^>]+>/)
     assert.match(svg, /a&lt;b/)
     assert.match(svg, /T &amp; U/)
+    // A log axis starts at the 1-2-5 step below the data, not a whole empty decade lower.
+    const wide = boxPlot([{ label: 'x', values: [9, 30, 700] }], { title: 't', unit: 'ms' })
+    assert.deepEqual([...wide.matchAll(/>([\d.]+ m?s)<\/text>/g)].map(m => m[1]), ['5 ms', '10 ms', '20 ms', '50 ms', '100 ms', '200 ms', '500 ms', '1 s'])
     assert.doesNotMatch(timelineChart([{ label: 'x', kind: 'declared', first: 0, median: 1, last: 2, note: 'n' }], [], { title: 't' }), /NaN/)
   })
 })
