@@ -4,18 +4,17 @@
  * is about), the 75 ms target as a dashed line. Written by `npm run bench` beside its output.
  */
 import { boxPlot } from '../src/sim/svg-charts.ts'
-import { L50_TARGET, type L50Figures, type ModeFigures } from './l50.ts'
-
-const place = (processes: number): string => `${processes} process${processes === 1 ? '' : 'es'}`
+import { L50_TARGET, inProcesses, type L50Figures, type ModeFigures } from './l50.ts'
 
 const COLOR = { accord: '#2563eb', baseline: '#6b7280' } as const
 
 function row (f: L50Figures, m: ModeFigures): { label: string, values: number[], color: string } {
-  const lost = m.timesToAll.filter(t => !Number.isFinite(t)).length
+  const values = m.timesToAll.filter(t => Number.isFinite(t))
+  const lost = m.timesToAll.length - values.length
   const name = m.mode === 'accord' ? 'Accord' : 'baseline'
   return {
-    label: `${place(f.processes)} · ${name}${lost > 0 ? ` (${lost} not everywhere)` : ''}`,
-    values: m.timesToAll.filter(t => Number.isFinite(t)),
+    label: `${inProcesses(f.processes)} · ${name}${lost > 0 ? ` (${lost} not everywhere)` : ''}`,
+    values,
     color: COLOR[m.mode]
   }
 }
@@ -30,6 +29,6 @@ export function l50Chart (figures: L50Figures[]): string {
     shown: [0.5, 0.99],
     labelWidth: 280,
     marks: [{ at: L50_TARGET.p99Ms, label: `target p99 ${L50_TARGET.p99Ms} ms` }],
-    note: 'box p25–p75, line median, whiskers p5–p99, dot max; the baseline is stock gossipsub in the same run'
+    note: 'the baseline is stock gossipsub in the same run'
   })
 }

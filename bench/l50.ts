@@ -296,6 +296,9 @@ async function compare ({ nodes, seconds, rounds, ratePerSec, drainMs, warmupSec
   return { nodes, seconds, rounds, ratePerSec, processes, accord, baseline, ratioP50, ratioP99, ...(full ? { meetsTarget: meets } : {}) }
 }
 
+/** "1 process", "4 processes". */
+export const inProcesses = (n: number): string => `${n} process${n === 1 ? '' : 'es'}`
+
 const ms = (n: number): string => Number.isFinite(n) ? `${n.toFixed(1)} ms` : '∞ (not all nodes)'
 const times = (n: number): string => Number.isNaN(n) ? 'n/a' : Number.isFinite(n) ? `${n.toFixed(1)}×` : '∞'
 
@@ -307,7 +310,7 @@ export function modeLines (f: ModeFigures): string[] {
     `${f.mode.padEnd(8)}: p50 ${ms(f.p50)}, p95 ${ms(f.p95)}, p99 ${ms(f.p99)}, delivery ${f.deliveryPct.toFixed(1)} %, ` +
       `CPU ${f.cpuMsPerDelivery.toFixed(2)} ms/delivery, RSS ${f.rssMiBPerNode.toFixed(1)} MiB/node`,
     `          (max ${ms(f.max)}; ${f.records} records in ${f.rounds} run${f.rounds === 1 ? '' : 's'}${f.rounds > 1 ? ` with p99s of ${f.roundP99s.map(n => n.toFixed(1)).join(', ')} ms` : ''}; ` +
-      `${f.processes} processes; links and meshes up in ≤ ${f.meshMs} ms; ` +
+      `${inProcesses(f.processes)}; links and meshes up in ≤ ${f.meshMs} ms; ` +
       `cores busy: bench ${f.cpuCores.toFixed(2)}${others}${errors})`
   ]
 }
@@ -319,14 +322,14 @@ export function targetWord (f: L50Figures): string {
 
 /** One line for the bench's closing summary. */
 export function l50Summary (f: L50Figures): string {
-  return `L50 in ${f.processes} process${f.processes === 1 ? '' : 'es'}: accord p99 ${ms(f.accord.p99)} (target ≤ ${L50_TARGET.p99Ms} ms), baseline/accord p99 ${times(f.ratioP99)} ` +
+  return `L50 in ${inProcesses(f.processes)}: accord p99 ${ms(f.accord.p99)} (target ≤ ${L50_TARGET.p99Ms} ms), baseline/accord p99 ${times(f.ratioP99)} ` +
     `(target ≥ ${L50_TARGET.ratio}×), delivery ${f.accord.deliveryPct.toFixed(1)} % (target ${L50_TARGET.deliveryPct} %): ${targetWord(f)}`
 }
 
 /** The section's lines after its heading, in the bench's house style. */
 export function l50Lines (f: L50Figures): string[] {
   return [
-    `### ${f.nodes} nodes in ${f.processes} process${f.processes === 1 ? '' : 'es'}`,
+    `### ${f.nodes} nodes in ${inProcesses(f.processes)}`,
     ...modeLines(f.accord),
     ...modeLines(f.baseline),
     `ratio   : p99 baseline/accord = ${times(f.ratioP99)}, p50 baseline/accord = ${times(f.ratioP50)} ` +

@@ -22,7 +22,7 @@ export function chartsOf (result: DrillResult): Map<string, string> {
     charts.set('delivery-latency.svg', boxPlot(f.delivery.map(d => ({ label: d.kind, values: d.values })), {
       title: `Delivery latency by record kind — ${result.scenario.name} (${f.nodes} nodes)`,
       unit: 'ms',
-      note: 'from its origin holding a record to each other node first holding it; box p25–p75, median, whiskers p5–p95, dot max'
+      note: 'from its origin holding a record to each other node first holding it'
     }))
   }
   const reach = f.reach.slice(0, 8)

@@ -71,6 +71,7 @@ export function quantile (sorted: number[], q: number): number {
 export interface BoxPlotOptions {
   title: string
   unit: string
+  /** What the values are; the legend (box, median, whiskers' quantiles, max) follows it. */
   note?: string
   /** The quantiles the whiskers span. @default [0.05, 0.95] */
   whiskers?: [number, number]
@@ -120,7 +121,8 @@ export function boxPlot (rows: Array<{ label: string, values: number[], color?: 
       `<circle cx="${r1(scale.x(v[v.length - 1] ?? 0))}" cy="${y}" r="2.5" fill="${color}"/>`
     )
   })
-  body.push(`<text x="16" y="${height - 12}" fill="#6b7280" font-size="11">${esc(opts.note ?? `box p25–p75, line median, whiskers ${pct(lowQ)}–${pct(highQ)}, dot max`)}</text>`)
+  const legend = `box p25–p75, line median, whiskers ${pct(lowQ)}–${pct(highQ)}, dot max`
+  body.push(`<text x="16" y="${height - 12}" fill="#6b7280" font-size="11">${esc(opts.note != null ? `${opts.note}; ${legend}` : legend)}</text>`)
   return doc(width, height, opts.title, body)
 }
 

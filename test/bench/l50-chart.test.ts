@@ -30,6 +30,8 @@ describe('bench: the L50 chart', () => {
     assert.equal(svg.match(/n=100, p50 500 ms, p99 990 ms/g)?.length, 2)
     assert.match(svg, /stroke-dasharray="4 3"[^>]*\/>\n<text [^>]*>target p99 75 ms<\/text>/)
     assert.match(svg, /50 nodes, 10 records\/s, 90 s per mode/)
+    // The legend names the quantiles the whiskers were drawn to, after the chart's own note.
+    assert.match(svg, />the baseline is stock gossipsub in the same run; box p25–p75, line median, whiskers p5–p99, dot max</)
     assert.doesNotMatch(svg, /NaN|Infinity/)
   })
 })
