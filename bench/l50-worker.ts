@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { waitFor } from '../test/fixtures.ts'
 import { clock, memberIds, planLoad, ShardArrivals, topology, type ShardTally } from './l50-load.ts'
 import type { Swarm } from './l50-swarm.ts'
+import { ShardTrace, traceRunDir } from './l50-trace.ts'
 
 export type L50Mode = 'accord' | 'baseline'
 
@@ -75,6 +76,11 @@ class Shard {
   publishErrors = 0
   cpu0 = process.cpuUsage()
   wall0 = 0
+  /** ACCORD_BENCH_L50_TRACE=<dir>: see l50-trace.ts. */
+  readonly traceDir = process.env.ACCORD_BENCH_L50_TRACE
+  trace?: ShardTrace
+  origins: number[] = []
+  loadAt = 0
 
   async handle (msg: ToWorker): Promise<FromWorker> {
     switch (msg.step) {
@@ -86,13 +92,19 @@ class Shard {
         // Every process derives the same graph and load from the same seeds.
         const plan = planLoad(ids, job.warmupRecords + Math.round(job.seconds * job.ratePerSec))
         const arrivals = this.arrivals = new ShardArrivals(from, to, plan)
+        this.origins = plan.map(p => p.origin)
+        const trace = this.trace = this.traceDir != null ? new ShardTrace() : undefined
         gc()
         this.rssBefore = process.memoryUsage().rss
         // Only this mode's swarm is loaded: Accord's network room patches libp2p as it loads.
         const make = job.mode === 'accord' ? (await import('./l50-accord-swarm.ts')).accordSwarm : (await import('./l50-baseline-swarm.ts')).baselineSwarm
         this.swarm = await make({
           ids, links: topology(job.nodes), plan, from, to, addrs: msg.addrs,
-          arrived: (node, record) => { arrivals.arrived(node, record, clock()) }
+          arrived: (node, record) => {
+            const at = clock()
+            arrivals.arrived(node, record, at)
+            trace?.arrived(record, node, at)
+          }
         })
         return { step: 'started', addrs: this.swarm.addrs }
       }
@@ -113,6 +125,7 @@ class Shard {
         const swarm = this.#swarm()
         const arrivals = this.arrivals as ShardArrivals
         const interval = 1000 / job.ratePerSec
+        this.loadAt = msg.at
         await sleepUntil(msg.at)
         // CPU and wall time count from the first measured record's slot, after the warm-up.
         const measureFrom = msg.at + job.warmupRecords * interval
@@ -134,8 +147,11 @@ class Shard {
       }
       case 'report': {
         const cpu = process.cpuUsage(this.cpu0)
+        const arrivals = this.arrivals as ShardArrivals
+        // One directory per run: every process of a run shares its load's start time.
+        if (this.traceDir != null) this.trace?.write(traceRunDir(this.traceDir, this.job?.mode ?? 'accord', this.loadAt), { from: arrivals.from, to: arrivals.to, warmup: this.job?.warmupRecords ?? 0, origins: this.origins, sentAt: arrivals.tally.sentAt })
         const report: ShardReport = {
-          tally: (this.arrivals as ShardArrivals).tally,
+          tally: arrivals.tally,
           cpuMs: (cpu.user + cpu.system) / 1000,
           wallMs: clock() - this.wall0,
           rssDelta: this.rssDelta,
