@@ -3,17 +3,20 @@
  * what the slowest records met on their way: for each, when the last node of each process got
  * it, which nodes were last, and the event-loop stalls and collections that overlapped it.
  *
- *   node --import tsx bench/l50-trace-report.ts <dir> [share of records, default 0.01]
+ *   node --import tsx bench/l50-trace-report.ts <dir> [share of records, default 0.01] [profile dir]
  *
  * `<dir>` is the traced run's directory, or the directory given to ACCORD_BENCH_L50_TRACE: then
  * every run in it is reported, oldest first (a full `npm run bench` makes 18 runs; narrow it
- * with ACCORD_BENCH_L50_PROCS=2 ACCORD_BENCH_L50_ROUNDS=1 ACCORD_BENCH_L50_SECONDS=30).
+ * with ACCORD_BENCH_L50_PROCS=2 ACCORD_BENCH_L50_ROUNDS=1 ACCORD_BENCH_L50_SECONDS=30). Given
+ * the directory of the same run's CPU profiles (ACCORD_BENCH_L50_CPU_PROF), it also says what
+ * each process was busy with while each slow record was on its way (l50-trace-profile.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { percentile } from './l50-load.ts'
 import type { ShardTraceFile } from './l50-trace.ts'
+import { busyIn, labelledSamples, loadProfile } from './l50-trace-profile.ts'
 
 /** A stall this long or longer is counted as long in the per-process lines. */
 export const LONG_STALL_MS = 20
@@ -85,8 +88,11 @@ export function overlapping<E extends [number, number, ...number[]]> (events: E[
 const f1 = (x: number): string => x.toFixed(1)
 const GC_KIND: Record<number, string> = { 1: 'minor GC', 4: 'major GC', 8: 'incremental marking', 16: 'weak callbacks' }
 
-/** The report, as lines of text. */
-export function traceReport (traces: ShardTraceFile[], share = 0.01): string[] {
+/**
+ * The report, as lines of text. `busy`, per process (by its first node): its CPU profile's
+ * samples, [monotonic ms, kind of work], as `labelledSamples` gives them.
+ */
+export function traceReport (traces: ShardTraceFile[], share = 0.01, busy = new Map<number, Array<[number, string]>>()): string[] {
   const records = tracedRecords(traces)
   const times = records.map(r => r.ms)
   const lines = [
@@ -115,6 +121,11 @@ export function traceReport (traces: ShardTraceFile[], share = 0.01): string[] {
         ...overlapping(t.stalls, r.sentAt, end).map(({ after, event }) => `stall +${after.toFixed(0)} ${f1(event[1])}`),
         ...overlapping(t.gc, r.sentAt, end).map(({ after, event }) => `${GC_KIND[event[2]] ?? 'GC'} +${after.toFixed(0)} ${f1(event[1])}`)
       ]
+      const samples = busy.get(t.from)
+      if (samples != null) {
+        const work = busyIn(samples, r.sentAt + t.monotonicMinusClockMs, end + t.monotonicMinusClockMs)
+        events.push(`busy ${work.map(([what, ms]) => `${what} ${f1(ms)}`).join(', ') || 'with nothing'}`)
+      }
       return events.length > 0 ? `[${t.from}] ${events.join(', ')}` : ''
     }).filter(Boolean).join(' ')
     lines.push(`  #${r.record} ${Number.isFinite(r.ms) ? `${f1(r.ms)} ms` : 'not everywhere'} from node ${r.origin} | last per process ${per} | last nodes ${last}${met !== '' ? ` | ${met}` : ''}`)
@@ -134,5 +145,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.error('usage: node --import tsx bench/l50-trace-report.ts <dir> [share of records, default 0.01]')
     process.exit(2)
   }
-  for (const run of traceRuns(dir)) console.log(`${run}\n${traceReport(loadTraces(run), Number(process.argv[3] ?? 0.01)).join('\n')}\n`)
+  const profiles = process.argv[4]
+  for (const run of traceRuns(dir)) {
+    const traces = loadTraces(run)
+    const busy = new Map<number, Array<[number, string]>>()
+    for (const t of profiles != null ? traces : []) {
+      const profile = loadProfile(profiles as string, t.pid)
+      if (profile != null) busy.set(t.from, labelledSamples(profile))
+    }
+    console.log(`${run}\n${traceReport(traces, Number(process.argv[3] ?? 0.01), busy).join('\n')}\n`)
+  }
 }

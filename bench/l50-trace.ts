@@ -20,6 +20,10 @@ export const STALL_MS = 3
 const TICK_MS = 2
 
 export interface ShardTraceFile {
+  /** The worker's pid: its CPU profile, if one was taken (ACCORD_BENCH_L50_CPU_PROF), is named after it. */
+  pid: number
+  /** The monotonic clock (CPU profiles' timestamps, in ms) minus `clock()`, to line the two up. */
+  monotonicMinusClockMs: number
   /** The nodes [from, to) this process hosted. */
   from: number
   to: number
@@ -69,12 +73,13 @@ export class ShardTrace {
   }
 
   /** Stops tracing and writes what it kept; returns the file. */
-  write (dir: string, shard: Omit<ShardTraceFile, 'arrivals' | 'gc' | 'stalls'>): string {
+  write (dir: string, shard: Omit<ShardTraceFile, 'arrivals' | 'gc' | 'stalls' | 'pid' | 'monotonicMinusClockMs'>): string {
     this.#observer.disconnect()
     clearInterval(this.#timer)
     mkdirSync(dir, { recursive: true })
     const file = join(dir, `trace-${shard.from}.json`)
-    const out: ShardTraceFile = { ...shard, arrivals: this.arrivals, gc: this.gc, stalls: this.stalls }
+    const monotonicMinusClockMs = Number(process.hrtime.bigint()) / 1e6 - clock()
+    const out: ShardTraceFile = { pid: process.pid, monotonicMinusClockMs, ...shard, arrivals: this.arrivals, gc: this.gc, stalls: this.stalls }
     writeFileSync(file, JSON.stringify(out))
     return file
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadTraces, overlapping, traceReport, traceRuns, tracedRecords } from '../../bench/l50-trace-report.ts'
 import { ShardTrace, traceRunDir, type ShardTraceFile } from '../../bench/l50-trace.ts'
+import { busyIn, labelledSamples, type CpuProfile } from '../../bench/l50-trace-profile.ts'
 
 /**
  * Four nodes in two processes (0–1 and 2–3), three records after one warm-up record. Record 2
@@ -15,7 +16,7 @@ function traces (): ShardTraceFile[] {
   const sent = [1000, 1100, 1200, 1300]
   const sentAt = (mine: number[]): number[] => sent.map((t, r) => mine.includes(origins[r] as number) ? t : Number.NaN)
   const a: ShardTraceFile = {
-    from: 0, to: 2, warmup: 1, origins, sentAt: sentAt([0, 1]),
+    pid: 100, monotonicMinusClockMs: -1000, from: 0, to: 2, warmup: 1, origins, sentAt: sentAt([0, 1]),
     arrivals: [[0, 1, 1005], [1, 1, 1104], [2, 0, 1203], [2, 1, 1205], [3, 0, 1302],
       // The origin's own copy is not a delivery.
       [1, 0, 1100]],
@@ -23,7 +24,7 @@ function traces (): ShardTraceFile[] {
     stalls: []
   }
   const b: ShardTraceFile = {
-    from: 2, to: 4, warmup: 1, origins, sentAt: sentAt([2, 3]),
+    pid: 101, monotonicMinusClockMs: -1000, from: 2, to: 4, warmup: 1, origins, sentAt: sentAt([2, 3]),
     arrivals: [[0, 2, 1006], [0, 3, 1007], [1, 2, 1105], [1, 3, 1106], [2, 3, 1240], [3, 2, 1304], [3, 3, 1305]],
     gc: [],
     stalls: [[1205, 30], [2400, 25]]
@@ -62,6 +63,34 @@ describe('bench: the L50 trace report', () => {
     assert.match(slow, /\[2\] stall \+5 30\.0/)
     assert.match(lines.find(l => l.includes('#3 ')) ?? '', /#3 not everywhere from node 3/)
     assert.match(lines.at(-1) ?? '', /nodes most often last: 3 \(2×\)/)
+  })
+
+  it('tells what a process was busy with from its CPU profile: the first kind of work on each sample\'s stack', () => {
+    // root → poll → heartbeat → sendRpc; root → poll → onStreamRead → validateReceivedMessage; root → (idle); root → (garbage collector)
+    const frame = (functionName: string, url = ''): { functionName: string, url: string } => ({ functionName, url })
+    const profile: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)'), children: [2, 6, 7] },
+        { id: 2, callFrame: frame('poll'), children: [3, 4] },
+        { id: 3, callFrame: frame('heartbeat', 'file:///x/node_modules/@libp2p/gossipsub/dist/src/gossipsub.js'), children: [5] },
+        { id: 4, callFrame: frame('onStreamRead', 'node:internal/stream_base_commons'), children: [8] },
+        { id: 5, callFrame: frame('sendRpc', 'file:///x/node_modules/@libp2p/gossipsub/dist/src/gossipsub.js') },
+        { id: 6, callFrame: frame('(idle)') },
+        { id: 7, callFrame: frame('(garbage collector)') },
+        { id: 8, callFrame: frame('validateReceivedMessage', 'file:///x/node_modules/@libp2p/gossipsub/dist/src/gossipsub.js') }
+      ],
+      // Monotonic µs: samples at 100.0, 100.5, 101.0, 101.5, 102.0 ms.
+      startTime: 100_000,
+      samples: [5, 8, 8, 6, 7],
+      timeDeltas: [0, 500, 500, 500, 500]
+    }
+    const samples = labelledSamples(profile)
+    assert.deepEqual(samples, [[100, 'gossipsub heartbeat'], [100.5, 'admitting (validate, verify, apply)'], [101, 'admitting (validate, verify, apply)'], [102, 'garbage collection']], 'idle is not busy')
+    assert.deepEqual(busyIn(samples, 100.5, 102), [['admitting (validate, verify, apply)', 1]])
+    // In the report: record 2 was on its way from 1200 to 1240 on the trace's clock, 200–240 on the monotonic one.
+    const busy = new Map([[2, [[210, 'gossipsub heartbeat'], [239, 'forwarding'], [241, 'forwarding']] as Array<[number, string]>]])
+    const slow = traceReport(traces(), 0.67, busy).find(l => l.includes('#2 ')) ?? ''
+    assert.match(slow, /\[2\] stall \+5 30\.0, busy gossipsub heartbeat 0\.5, forwarding 0\.5$/)
   })
 
   it('a worker\'s trace goes to its run\'s directory and reads back, NaN included', () => {
