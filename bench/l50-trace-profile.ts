@@ -9,6 +9,9 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
+/** The L50 workers' CPU-profile sampling interval (`--cpu-prof-interval`, µs; see l50.ts). */
+export const CPU_PROFILE_INTERVAL_US = 500
+
 interface ProfileNode { id: number, callFrame: { functionName: string, url: string }, children?: number[] }
 export interface CpuProfile { nodes: ProfileNode[], startTime: number, samples: number[], timeDeltas: number[] }
 
@@ -70,7 +73,7 @@ export function loadProfile (dir: string, pid: number): CpuProfile | undefined {
 }
 
 /** Busy ms per kind of work in [from, to) (monotonic ms), largest first; samples are ~`intervalMs` apart. */
-export function busyIn (samples: Array<[number, string]>, from: number, to: number, intervalMs = 0.5): Array<[string, number]> {
+export function busyIn (samples: Array<[number, string]>, from: number, to: number, intervalMs = CPU_PROFILE_INTERVAL_US / 1000): Array<[string, number]> {
   const ms = new Map<string, number>()
   for (const [t, l] of samples) if (t >= from && t < to) ms.set(l, (ms.get(l) ?? 0) + intervalMs)
   return [...ms].sort((a, b) => b[1] - a[1])

@@ -15,7 +15,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { percentile } from './l50-load.ts'
-import type { ShardTraceFile } from './l50-trace.ts'
+import { TRACE_FILE, type ShardTraceFile } from './l50-trace.ts'
 import { busyIn, labelledSamples, loadProfile } from './l50-trace-profile.ts'
 
 /** A stall this long or longer is counted as long in the per-process lines. */
@@ -23,7 +23,7 @@ export const LONG_STALL_MS = 20
 
 /** The runs in `dir`: itself if it holds trace files, else its subdirectories that do, oldest first. */
 export function traceRuns (dir: string): string[] {
-  const holdsTraces = (d: string): boolean => readdirSync(d).some(f => /^trace-\d+\.json$/.test(f))
+  const holdsTraces = (d: string): boolean => readdirSync(d).some(f => TRACE_FILE.test(f))
   if (holdsTraces(dir)) return [dir]
   const runs = readdirSync(dir, { withFileTypes: true })
     .filter(e => e.isDirectory() && holdsTraces(join(dir, e.name)))
@@ -35,7 +35,7 @@ export function traceRuns (dir: string): string[] {
 
 /** One run's trace files, ordered by their first node (JSON writes NaN as null: read back). */
 export function loadTraces (dir: string): ShardTraceFile[] {
-  return readdirSync(dir).filter(f => /^trace-\d+\.json$/.test(f))
+  return readdirSync(dir).filter(f => TRACE_FILE.test(f))
     .map(f => JSON.parse(readFileSync(join(dir, f), 'utf8')) as ShardTraceFile)
     .map(t => ({ ...t, sentAt: t.sentAt.map(x => x ?? Number.NaN) }))
     .sort((a, b) => a.from - b.from)
@@ -102,15 +102,16 @@ export function traceReport (traces: ShardTraceFile[], share = 0.01, busy = new 
   // The measured window: from the first measured record's send to a second after the last's.
   const sent = records.map(r => r.sentAt).filter(x => !Number.isNaN(x))
   const [from, to] = [Math.min(...sent), Math.max(...sent) + 1000]
+  const seconds = (to - from) / 1000
   for (const t of traces) {
     const stalls = t.stalls.filter(([at]) => at >= from && at <= to)
-    const seconds = (to - from) / 1000
     const minor = t.gc.filter(([at, , kind]) => kind === 1 && at >= from && at <= to).map(g => g[1])
     const major = t.gc.filter(([at, , kind]) => kind === 4 && at >= from && at <= to).map(g => g[1])
     lines.push(`  nodes ${t.from}–${t.to - 1}: stalls ${f1(stalls.reduce((s, x) => s + x[1], 0) / seconds)} ms/s, ${stalls.filter(s => s[1] >= LONG_STALL_MS).length} of ≥ ${LONG_STALL_MS} ms (longest ${f1(Math.max(0, ...stalls.map(s => s[1])))}); ` +
       `minor GCs ${minor.length} (p50 ${minor.length > 0 ? f1(percentile(minor, 50)) : '-'} ms), major ${major.length} (longest ${f1(Math.max(0, ...major))} ms)`)
   }
-  const slowest = [...records].sort((a, b) => b.ms - a.ms).slice(0, Math.max(1, Math.round(records.length * share)))
+  // Records never delivered everywhere (Infinity) first; Infinity − Infinity would be NaN.
+  const slowest = [...records].sort((a, b) => a.ms === b.ms ? 0 : b.ms > a.ms ? 1 : -1).slice(0, Math.max(1, Math.round(records.length * share)))
   lines.push(`slowest ${slowest.length} (${(share * 100).toFixed(0)} %), each: time to all, origin, each process's last arrival, the last nodes, what overlapped it in each process`)
   for (const r of slowest) {
     const per = [...r.lastByProcess].sort((a, b) => a[0] - b[0]).map(([p, ms]) => `${p}:${f1(ms)}`).join(' ')
@@ -142,7 +143,7 @@ export function traceReport (traces: ShardTraceFile[], share = 0.01, busy = new 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const dir = process.argv[2]
   if (dir == null) {
-    console.error('usage: node --import tsx bench/l50-trace-report.ts <dir> [share of records, default 0.01]')
+    console.error('usage: node --import tsx bench/l50-trace-report.ts <dir> [share of records, default 0.01] [profile dir]')
     process.exit(2)
   }
   const profiles = process.argv[4]

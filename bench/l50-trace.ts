@@ -40,10 +40,16 @@ export interface ShardTraceFile {
   stalls: Array<[number, number]>
 }
 
+/** A trace file's name: `trace-<first node>.json`. */
+export const TRACE_FILE = /^trace-\d+\.json$/
+
 /** Where one run's traces go: its mode and the load's start (shared by all its processes). */
 export function traceRunDir (dir: string, mode: string, loadAt: number): string {
   return join(dir, `${mode}-${new Date(loadAt).toISOString().replace(/[:.]/g, '-')}`)
 }
+
+/** What a process knows of its share before the load: its nodes, the warm-up, each record's origin. */
+export type ShardFacts = Pick<ShardTraceFile, 'from' | 'to' | 'warmup' | 'origins'>
 
 export class ShardTrace {
   readonly arrivals: ShardTraceFile['arrivals'] = []
@@ -52,7 +58,8 @@ export class ShardTrace {
   readonly #observer: PerformanceObserver
   readonly #timer: ReturnType<typeof setInterval>
 
-  constructor () {
+  /** `dir`: where runs' directories go (ACCORD_BENCH_L50_TRACE). */
+  constructor (readonly dir: string, readonly shard: ShardFacts) {
     this.#observer = new PerformanceObserver(list => {
       for (const e of list.getEntries()) {
         this.gc.push([performance.timeOrigin + e.startTime, e.duration, (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0])
@@ -72,14 +79,15 @@ export class ShardTrace {
     this.arrivals.push([record, node, at])
   }
 
-  /** Stops tracing and writes what it kept; returns the file. */
-  write (dir: string, shard: Omit<ShardTraceFile, 'arrivals' | 'gc' | 'stalls' | 'pid' | 'monotonicMinusClockMs'>): string {
+  /** Stops tracing and writes what it kept into the run's directory (see `traceRunDir`); returns the file. */
+  write (mode: string, loadAt: number, sentAt: number[]): string {
     this.#observer.disconnect()
     clearInterval(this.#timer)
+    const dir = traceRunDir(this.dir, mode, loadAt)
     mkdirSync(dir, { recursive: true })
-    const file = join(dir, `trace-${shard.from}.json`)
+    const file = join(dir, `trace-${this.shard.from}.json`)
     const monotonicMinusClockMs = Number(process.hrtime.bigint()) / 1e6 - clock()
-    const out: ShardTraceFile = { pid: process.pid, monotonicMinusClockMs, ...shard, arrivals: this.arrivals, gc: this.gc, stalls: this.stalls }
+    const out: ShardTraceFile = { pid: process.pid, monotonicMinusClockMs, ...this.shard, sentAt, arrivals: this.arrivals, gc: this.gc, stalls: this.stalls }
     writeFileSync(file, JSON.stringify(out))
     return file
   }

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { waitFor } from '../test/fixtures.ts'
 import { clock, memberIds, planLoad, ShardArrivals, topology, type ShardTally } from './l50-load.ts'
 import type { Swarm } from './l50-swarm.ts'
-import { ShardTrace, traceRunDir } from './l50-trace.ts'
+import { ShardTrace } from './l50-trace.ts'
 
 export type L50Mode = 'accord' | 'baseline'
 
@@ -76,10 +76,8 @@ class Shard {
   publishErrors = 0
   cpu0 = process.cpuUsage()
   wall0 = 0
-  /** ACCORD_BENCH_L50_TRACE=<dir>: see l50-trace.ts. */
-  readonly traceDir = process.env.ACCORD_BENCH_L50_TRACE
+  /** Only with ACCORD_BENCH_L50_TRACE=<dir>: see l50-trace.ts. */
   trace?: ShardTrace
-  origins: number[] = []
   loadAt = 0
 
   async handle (msg: ToWorker): Promise<FromWorker> {
@@ -92,8 +90,8 @@ class Shard {
         // Every process derives the same graph and load from the same seeds.
         const plan = planLoad(ids, job.warmupRecords + Math.round(job.seconds * job.ratePerSec))
         const arrivals = this.arrivals = new ShardArrivals(from, to, plan)
-        this.origins = plan.map(p => p.origin)
-        const trace = this.trace = this.traceDir != null ? new ShardTrace() : undefined
+        const traceDir = process.env.ACCORD_BENCH_L50_TRACE
+        const trace = this.trace = traceDir != null ? new ShardTrace(traceDir, { from, to, warmup: job.warmupRecords, origins: plan.map(p => p.origin) }) : undefined
         gc()
         this.rssBefore = process.memoryUsage().rss
         // Only this mode's swarm is loaded: Accord's network room patches libp2p as it loads.
@@ -149,7 +147,7 @@ class Shard {
         const cpu = process.cpuUsage(this.cpu0)
         const arrivals = this.arrivals as ShardArrivals
         // One directory per run: every process of a run shares its load's start time.
-        if (this.traceDir != null) this.trace?.write(traceRunDir(this.traceDir, this.job?.mode ?? 'accord', this.loadAt), { from: arrivals.from, to: arrivals.to, warmup: this.job?.warmupRecords ?? 0, origins: this.origins, sentAt: arrivals.tally.sentAt })
+        this.trace?.write(this.job?.mode ?? 'accord', this.loadAt, arrivals.tally.sentAt)
         const report: ShardReport = {
           tally: arrivals.tally,
           cpuMs: (cpu.user + cpu.system) / 1000,

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { clock, machineBusyMs, merge, percentile } from './l50-load.ts'
 import { progress } from './progress.ts'
 import type { FromWorker, L50Job, L50Mode, ShardReport, ToWorker } from './l50-worker.ts'
+import { CPU_PROFILE_INTERVAL_US } from './l50-trace-profile.ts'
 
 export interface L50Options {
   /** @default ACCORD_BENCH_L50_NODES or 50 */
@@ -104,7 +105,7 @@ class Worker {
   constructor (readonly label: string) {
     // ACCORD_BENCH_L50_CPU_PROF=<dir>: each worker writes a V8 CPU profile there (0.5 ms samples).
     const profile = process.env.ACCORD_BENCH_L50_CPU_PROF
-    const execArgv = ['--import', 'tsx', '--expose-gc', ...(process.env.ACCORD_BENCH_L50_NODE_ARGS ?? '').split(' ').filter(a => a !== ''), ...(profile != null ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, '--cpu-prof-interval=500'] : [])]
+    const execArgv = ['--import', 'tsx', '--expose-gc', ...(process.env.ACCORD_BENCH_L50_NODE_ARGS ?? '').split(' ').filter(a => a !== ''), ...(profile != null ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-interval=${CPU_PROFILE_INTERVAL_US}`] : [])]
     // Profiling keeps helper threads at normal priority: the profiler's sampler is one of them.
     const env = profile != null ? { ...process.env, ACCORD_HELPER_PRIORITY: 'keep' } : process.env
     this.child = fork(WORKER, [], { execArgv, env, serialization: 'advanced' })

@@ -96,11 +96,12 @@ describe('bench: the L50 trace report', () => {
   it('a worker\'s trace goes to its run\'s directory and reads back, NaN included', () => {
     const dir = mkdtempSync(join(tmpdir(), 'accord-trace-'))
     try {
-      const trace = new ShardTrace()
+      const loadAt = Date.UTC(2026, 11, 2, 23, 0, 0)
+      const trace = new ShardTrace(dir, { from: 0, to: 2, warmup: 0, origins: [0] })
       trace.arrived(0, 1, 1005)
-      const run = traceRunDir(dir, 'accord', Date.UTC(2026, 11, 2, 23, 0, 0))
-      trace.write(run, { from: 0, to: 2, warmup: 0, origins: [0], sentAt: [1000] })
-      new ShardTrace().write(run, { from: 2, to: 4, warmup: 0, origins: [0], sentAt: [Number.NaN] })
+      trace.write('accord', loadAt, [1000])
+      new ShardTrace(dir, { from: 2, to: 4, warmup: 0, origins: [0] }).write('accord', loadAt, [Number.NaN])
+      const run = traceRunDir(dir, 'accord', loadAt)
       assert.deepEqual(readdirSync(dir), ['accord-2026-12-02T23-00-00-000Z'])
       assert.deepEqual(traceRuns(dir), [run])
       const back = loadTraces(run)
