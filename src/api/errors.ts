@@ -23,7 +23,7 @@ export function fromFastifyError (err: { code?: string, statusCode?: number, mes
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return new ApiError(413, 'too-large', 'request body is larger than the limit (256 KiB)')
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new ApiError(415, 'unsupported-media-type', 'send JSON with Content-Type: application/json')
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new ApiError(400, 'malformed-json', 'the JSON body is empty')
-    case 'FST_ERR_CTP_INVALID_JSON_BODY': return new ApiError(400, 'malformed-json', `the body is not valid JSON: ${err.message}`)
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return new ApiError(400, 'malformed-json', 'the body is not valid JSON')
   }
   if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) return new ApiError(400, 'malformed-json', `the body is not valid JSON: ${err.message}`)
   if (err.statusCode != null && err.statusCode >= 400 && err.statusCode < 500) return new ApiError(err.statusCode, 'bad-request', err.message)

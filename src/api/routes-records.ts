@@ -24,6 +24,8 @@ export function recordRoutes (ctx: ApiContext): FastifyPluginAsync {
       const q = req.query as Record<string, unknown>
       const limit = intParam(q, 'limit', { min: 1, max: 1000 }) ?? 100
       const kind = strParam(q, 'kind')
+      // A misspelt kind would otherwise look like "no such records".
+      if (kind != null && !KINDS.some(k => k.name === kind)) throw new ApiError(400, 'bad-query', `unknown kind ${kind}; kinds: ${KINDS.map(k => k.name).join(', ')}`, 'kind')
       const origin = strParam(q, 'origin')
       const since = intParam(q, 'since')
       const after = intParam(q, 'after')

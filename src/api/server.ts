@@ -35,6 +35,9 @@ function tokenMatches (header: string | undefined, token: string): boolean {
 
 export function createApi (ctx: ApiContext): FastifyInstance {
   const app = Fastify({ bodyLimit: API_BODY_LIMIT, logger: false, return503OnClosing: true })
+  // Bodies are JSON only: Fastify's own text/plain parser would hand a route a string, and a
+  // client that forgot its Content-Type should hear that (415), not that its JSON is malformed.
+  app.removeContentTypeParser('text/plain')
 
   app.addHook('onRequest', async (req, reply) => {
     // The health check and the dashboard's static page need no token; the data it shows does.

@@ -53,7 +53,7 @@ export function clientCommands (program: Command): void {
     .requiredOption('--id <modelId>', 'stable model id, e.g. gb-frontier-1')
     .requiredOption('--name <name>', 'model name')
     .requiredOption('--developer <developer>', 'developer organisation')
-    .requiredOption('--jurisdiction <ID>', 'this member\'s id')
+    .option('--jurisdiction <ID>', 'this member\'s id (default: the node\'s own)')
     .option('--stage <stage>', 'training | deployed', 'training')
     .requiredOption('--compute <flop>', 'training compute in FLOP, e.g. 3e25', Number)
     .requiredOption('--params <n>', 'parameter count', Number)
@@ -68,8 +68,10 @@ export function clientCommands (program: Command): void {
         if (name == null || name === '' || result == null || result === '') throw new CliError(`--eval ${e}: give name=result or name=result=score`)
         return { name, result, ...(score != null ? { score: Number(score) } : {}) }
       })
+      // A member registers models in its own jurisdiction: the node says which member it is.
+      const jurisdiction = o.jurisdiction ?? (await new ApiClient(o).get<{ id: string }>('/v1/health')).id
       await submit(o, 'model.register', {
-        modelId: o.id, name: o.name, developer: o.developer, jurisdiction: o.jurisdiction, stage: o.stage,
+        modelId: o.id, name: o.name, developer: o.developer, jurisdiction, stage: o.stage,
         trainingComputeFlop: o.compute, parameters: o.params, openWeights: o.openWeights === true,
         ...(o.parent != null ? { parent: { modelId: o.parent, relation: o.relation ?? 'fine-tune' } } : {}),
         ...(o.weightsDigest != null ? { weightsDigest: o.weightsDigest } : {}),

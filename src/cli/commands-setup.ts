@@ -76,7 +76,8 @@ export function setupCommands (program: Command): void {
     .option('--charter <file>', 'signed charter')
     .option('--listen <multiaddr>', 'P2P listen address (repeatable)', collect)
     .option('--announce <multiaddr>', 'P2P address to announce (repeatable)', collect)
-    .option('--bootstrap <multiaddr>', 'a member to dial at start, with /p2p/<peer id> (repeatable)', collect)
+    .option('--bootstrap <multiaddr>', 'a member to dial at start; /p2p/<peer id> may be left out, it is learnt on connect (repeatable)', collect)
+    .option('--observer <peer id>', 'a peer allowed to connect read-only (repeatable)', collect)
     .option('--api-host <host>', 'HTTP API host')
     .option('--api-port <port>', 'HTTP API port', v => Number(v))
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
@@ -84,7 +85,8 @@ export function setupCommands (program: Command): void {
       const flags: Partial<NodeConfig> = {
         id: o.id as string, name: o.name as string, data: o.data as string, charter: o.charter as string,
         listen: o.listen as string[], announce: o.announce as string[], bootstrap: o.bootstrap as string[],
-        apiHost: o.apiHost as string, apiPort: o.apiPort as number, logLevel: o.logLevel as string
+        apiHost: o.apiHost as string, apiPort: o.apiPort as number, logLevel: o.logLevel as string,
+        observers: o.observer as string[]
       }
       const config = loadConfig(o.config as string | undefined, flags)
       const running = await startNodeService(config)

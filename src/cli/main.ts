@@ -3,16 +3,28 @@
  * `accord: <reason>` on stderr and exit non-zero.
  */
 import '../polyfill.ts'
-import { Command, CommanderError } from 'commander'
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError, Help, type Option } from 'commander'
 import { setupCommands } from './commands-setup.ts'
 import { clientCommands } from './commands-client.ts'
 import { demoCommand } from './demo.ts'
 import { governanceCommands } from './commands-governance.ts'
 import { drillCommand } from './commands-drill.ts'
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+
+/** Commander's own errors (a missing required flag, an unknown command) as one `accord:` line. */
+export function oneLineError (text: string): string {
+  const lines = text.trim().replace(/^error: /, '').split('\n').map(l => l.trim()).filter(l => l !== '')
+  return `accord: ${lines.join(' ')} (run with --help for usage)\n`
+}
+
 const program = new Command('accord')
   .description('Accord: the federated network of national AI safety institutes')
-  .showHelpAfterError('(run with --help for usage)')
+  .version(version, '-V, --version', 'print the version of Accord')
+  .configureOutput({ outputError: (text, write) => { write(oneLineError(text)) } })
+  // Mandatory flags say so in --help (commander lists them like any other option).
+  .configureHelp({ optionDescription: (option: Option) => `${new Help().optionDescription(option)}${option.mandatory ? ' (required)' : ''}` })
   .exitOverride()
 
 setupCommands(program)

@@ -25,6 +25,18 @@ export interface RunningNode {
   stop: () => Promise<void>
 }
 
+/**
+ * A listener that could not open, said in the operator's terms: which of the node's addresses,
+ * and why (in use, or not an address of this machine). libp2p's own message suggests a
+ * transport-manager setting that is not an Accord option.
+ */
+export function listenError (err: unknown, what: string): Error {
+  const text = [err, ...(((err as { errors?: unknown[] }).errors) ?? []), (err as { cause?: unknown }).cause].map(e => String((e as Error | undefined)?.message ?? e)).join(' ')
+  if (/EADDRINUSE|in use/i.test(text)) return new Error(`${what} is in use (another node or program is listening there)`)
+  if (/EADDRNOTAVAIL|EACCES|failed to be listened on/i.test(text)) return new Error(`${what} cannot be opened: ${/EACCES/.test(text) ? 'a port below 1024 needs privileges' : 'not an address of this machine, or refused'}`)
+  return err as Error
+}
+
 export async function startNodeService (config: NodeConfig, logDestination?: NodeJS.WritableStream): Promise<RunningNode> {
   const log = createLogger(config.id, config.logLevel as never, logDestination)
   const key = loadKey(config.data)
@@ -73,8 +85,8 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
 
   const api = createApi({ node, token, events, metrics })
   try {
-    await node.start()
-    await api.listen({ host: config.apiHost, port: config.apiPort })
+    await node.start().catch(err => { throw listenError(err, `P2P listen address ${config.listen.join(', ')}`) })
+    await api.listen({ host: config.apiHost, port: config.apiPort }).catch(err => { throw listenError(err, `API address ${config.apiHost}:${config.apiPort}`) })
   } catch (err) {
     await api.close().catch(() => undefined)
     await node.stop().catch(() => undefined)

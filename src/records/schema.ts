@@ -17,6 +17,14 @@ function fieldOf (err: ErrorObject, prefix: string): string {
   return [prefix, ...path].filter(Boolean).join('.')
 }
 
+/** A choice among fixed values (a union of literals fails on each one): name them all. */
+function oneOf (errors: ErrorObject[], first: ErrorObject): string {
+  const allowed = errors
+    .filter(e => e.keyword === 'const' && e.instancePath === first.instancePath)
+    .map(e => JSON.stringify((e.params as { allowedValue: unknown }).allowedValue))
+  return allowed.length > 1 ? `must be one of ${allowed.join(', ')}` : `must be ${allowed[0] ?? 'a fixed value'}`
+}
+
 /** Compiles a schema once; the returned check says what is wrong and where, or nothing. */
 export function compile (schema: TSchema, prefix = ''): Check {
   const validate = ajv.compile(schema)
@@ -27,7 +35,7 @@ export function compile (schema: TSchema, prefix = ''): Check {
     const field = fieldOf(err, prefix)
     const detail = err.keyword === 'additionalProperties'
       ? 'is not an allowed field'
-      : err.keyword === 'required' ? 'is required' : (err.message ?? 'is invalid')
+      : err.keyword === 'required' ? 'is required' : err.keyword === 'const' ? oneOf(validate.errors ?? [], err) : (err.message ?? 'is invalid')
     return { field, message: `${field === '' ? 'value' : field} ${detail}` }
   }
 }

@@ -43,7 +43,9 @@ describe('api: the HTTP contract', function () {
       ['wrong jurisdiction', { body: { kind: 'model.register', body: modelBody('US', 'gb-3') } }, 400, 'not-owner', 'body.jurisdiction'],
       ['too large', { body: { kind: 'incident.report', body: incidentBody('i-big', ['m'], { description: 'x'.repeat(300_000) }) } }, 413, 'too-large'],
       ['record over 64 KiB', { body: { kind: 'model.register', body: modelBody('GB', 'gb-big', { evaluations: Array.from({ length: 40 }, (_, i) => ({ name: `eval-${i}`, result: 'r'.repeat(1900) })) }) } }, 400, 'oversized'],
-      ['wrong content type', { raw: 'kind=model.register', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported-media-type']
+      ['wrong content type', { raw: 'kind=model.register', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported-media-type'],
+      ['JSON sent as text/plain', { raw: JSON.stringify({ kind: 'model.register', body: modelBody('GB', 'gb-4') }), headers: { 'content-type': 'text/plain' } }, 415, 'unsupported-media-type'],
+      ['a value outside a fixed list', { body: { kind: 'incident.report', body: incidentBody('i-2', ['gb-1'], { severity: 'huge' }) } }, 400, 'schema', 'body.severity']
     ]
     for (const [what, opts, status, code, field] of cases) {
       const res = await call(gb(), 'POST', '/v1/records', opts)
@@ -59,6 +61,11 @@ describe('api: the HTTP contract', function () {
     assert.equal(missing.status, 404); assert.equal(missing.json.error.code, 'not-found')
     const badQuery = await call(gb(), 'GET', '/v1/records?limit=0')
     assert.equal(badQuery.status, 400); assert.equal(badQuery.json.error.field, 'limit')
+    const fixedList = await call(gb(), 'POST', '/v1/records', { body: { kind: 'incident.report', body: incidentBody('i-3', ['gb-1'], { severity: 'huge' }) } })
+    assert.match(fixedList.json.error.message, /body\.severity must be one of "low", "moderate", "serious", "critical"/, 'a fixed list names its values')
+    const misspelt = await call(gb(), 'GET', '/v1/records?kind=incident.reprot')
+    assert.equal(misspelt.status, 400); assert.equal(misspelt.json.error.field, 'kind')
+    assert.match(misspelt.json.error.message, /unknown kind incident\.reprot; kinds: .*incident\.report/)
   })
 
   it('SSE delivers a record submitted on another node, and resumes with Last-Event-ID', async () => {

@@ -50,6 +50,12 @@ describe('cli: end to end through the real accord command', function () {
     const report = await accord(['incident', 'report', ...node(0), '--id', 'gb-2026-0001', '--model', 'gb-frontier-1', '--severity', 'critical', '--harm', 'autonomy', '--harm', 'cyber', '--title', 'Weights copied to an unknown host', '--description', 'Egress detected during an agentic evaluation', '--occurred', '2026-11-20T10:00:00Z'])
     assert.equal(report.code, 0, report.stderr)
     assert.match(report.stdout, /accepted incident.report as GB #1/)
+    // No --jurisdiction: the node's own member (the only one it may register in).
+    const registered = await accord(['model', 'register', ...node(0), '--id', 'gb-small-1', '--name', 'Small One', '--developer', 'Example Labs', '--compute', '1e23', '--params', '7000000000', '--json'])
+    assert.equal(registered.code, 0, registered.stderr)
+    const gbToken = readFileSync(join(dir, 'GB', 'api-token'), 'utf8').trim()
+    const model = await (await fetch(`http://127.0.0.1:${api[0]}/v1/models/gb-small-1`, { headers: { authorization: `Bearer ${gbToken}` } })).json() as { jurisdiction: string }
+    assert.equal(model.jurisdiction, 'GB')
 
     for (const i of [1, 2]) {
       const token = readFileSync(join(dir, ids[i] as string, 'api-token'), 'utf8').trim()
@@ -95,5 +101,42 @@ describe('cli: end to end through the real accord command', function () {
     const unknown = join(dir, 'unknown.json')
     writeFileSync(unknown, JSON.stringify({ id: 'GB', data: 'x', charter: 'y', colour: 'blue' }))
     assert.match((await accord(['node', '--config', unknown])).stderr, /colour is not an allowed field/)
+  })
+
+  it('usage mistakes and taken ports are one clear `accord:` line each, exit 1, and nothing starts', async () => {
+    const missing = await accord(['incident', 'report', '--id', 'i-1', '--model', 'm'])
+    assert.equal(missing.code, 1)
+    assert.match(missing.stderr, /^accord: required option '--severity <level>' not specified \(run with --help for usage\)\n$/)
+    const typo = await accord(['incidnet'])
+    assert.equal(typo.code, 1)
+    assert.match(typo.stderr, /^accord: unknown command 'incidnet' \(Did you mean incident\?\) \(run with --help for usage\)\n$/)
+    const help = await accord(['model', 'register', '--help'])
+    assert.match(help.stdout, /--params <n> +parameter count \(required\)/)
+    assert.doesNotMatch(help.stdout, /--jurisdiction <ID>.*\(required\)/, 'the jurisdiction defaults to the node\'s own')
+    const version = await accord(['--version'])
+    assert.equal(version.code, 0)
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/)
+    // A port another program holds: first the P2P one, then the API one.
+    const { createServer } = await import('node:net')
+    const holder = createServer()
+    const taken = await freePort()
+    await new Promise<void>(resolve => holder.listen(taken, '127.0.0.1', resolve))
+    try {
+      // A one-member federation of its own: the others' data directories are in use by their nodes.
+      const solo = join(dir, 'solo')
+      const card = await accord(['init', '--id', 'KE', '--name', 'KE institute', '--data', join(solo, 'KE'), '--json'])
+      writeFileSync(join(dir, 'KE.card.json'), card.stdout)
+      assert.equal((await accord(['charter', 'create', '--card', join(dir, 'KE.card.json'), '--out', join(solo, 'charter.json')])).code, 0)
+      assert.equal((await accord(['charter', 'sign', join(solo, 'charter.json'), '--data', join(solo, 'KE')])).code, 0)
+      const base = ['node', '--id', 'KE', '--data', join(solo, 'KE'), '--charter', join(solo, 'charter.json'), '--log-level', 'silent']
+      const p2p = await accord([...base, '--listen', `/ip4/127.0.0.1/tcp/${taken}`, '--api-port', '0'])
+      assert.equal(p2p.code, 1)
+      assert.equal(p2p.stderr, `accord: P2P listen address /ip4/127.0.0.1/tcp/${taken} is in use (another node or program is listening there)\n`)
+      const api = await accord([...base, '--api-port', String(taken)])
+      assert.equal(api.code, 1)
+      assert.equal(api.stderr, `accord: API address 127.0.0.1:${taken} is in use (another node or program is listening there)\n`)
+    } finally {
+      holder.close()
+    }
   })
 })
