@@ -37,7 +37,10 @@ export class ApiClient {
         signal: AbortSignal.timeout(30_000)
       })
     } catch (err) {
-      throw new CliError(`cannot reach the node at ${this.base}: ${(err as Error).cause != null ? String((err as { cause: Error }).cause.message) : (err as Error).message}`)
+      const reason = (err as Error).cause != null ? String((err as { cause: Error }).cause.message) : (err as Error).message
+      // Something listens there but drops HTTP: most often a node's P2P port given as --node.
+      const hint = /ECONNRESET|other side closed|socket hang up/i.test(reason) ? ' (is that the node\'s API port? its P2P port does not speak HTTP)' : ''
+      throw new CliError(`cannot reach the node at ${this.base}: ${reason}${hint}`)
     }
     const text = await res.text()
     let json: unknown
