@@ -14,7 +14,7 @@ import { drillCommand } from './commands-drill.ts'
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
 /** Commander's own errors (a missing required flag, an unknown command) as one `accord:` line. */
-export function oneLineError (text: string): string {
+function oneLineError (text: string): string {
   const lines = text.trim().replace(/^error: /, '').split('\n').map(l => l.trim()).filter(l => l !== '')
   return `accord: ${lines.join(' ')} (run with --help for usage)\n`
 }

@@ -31,7 +31,9 @@ export interface RunningNode {
  * transport-manager setting that is not an Accord option.
  */
 export function listenError (err: unknown, what: string): Error {
-  const text = [err, ...(((err as { errors?: unknown[] }).errors) ?? []), (err as { cause?: unknown }).cause].map(e => String((e as Error | undefined)?.message ?? e)).join(' ')
+  // libp2p gathers each address's failure in `errors`; Node's own carry a code such as EADDRINUSE.
+  const causes = [err, ...((err as { errors?: unknown[] }).errors ?? []), (err as { cause?: unknown }).cause].filter(e => e != null)
+  const text = causes.map(e => `${String((e as { code?: unknown }).code ?? '')} ${String((e as Error).message ?? e)}`).join(' ')
   if (/EADDRINUSE|in use/i.test(text)) return new Error(`${what} is in use (another node or program is listening there)`)
   if (/EADDRNOTAVAIL|EACCES|failed to be listened on/i.test(text)) return new Error(`${what} cannot be opened: ${/EACCES/.test(text) ? 'a port below 1024 needs privileges' : 'not an address of this machine, or refused'}`)
   return err as Error
