@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { decodeRecord, KINDS } from '../records/index.ts'
+import { decodeRecord, KINDS, kindOf, unknownKindMessage } from '../records/index.ts'
 import type { ApiContext } from './server.ts'
 import { ApiError } from './errors.ts'
 import { intParam, strParam } from './query.ts'
@@ -25,7 +25,7 @@ export function recordRoutes (ctx: ApiContext): FastifyPluginAsync {
       const limit = intParam(q, 'limit', { min: 1, max: 1000 }) ?? 100
       const kind = strParam(q, 'kind')
       // A misspelt kind would otherwise look like "no such records".
-      if (kind != null && !KINDS.some(k => k.name === kind)) throw new ApiError(400, 'bad-query', `unknown kind ${kind}; kinds: ${KINDS.map(k => k.name).join(', ')}`, 'kind')
+      if (kind != null && kindOf(kind) == null) throw new ApiError(400, 'bad-query', unknownKindMessage(kind), 'kind')
       const origin = strParam(q, 'origin')
       const since = intParam(q, 'since')
       const after = intParam(q, 'after')

@@ -1,7 +1,7 @@
 /** Commands that talk to a running node's API: submit, model, incident, records, view, tail. */
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { KINDS } from '../records/index.ts'
+import { KINDS, unknownKindMessage } from '../records/index.ts'
 import { ApiClient, CliError, DEFAULT_NODE, type ClientOptions, collect } from './client.ts'
 import { formatEvent, formatRecord, formatView } from './format.ts'
 
@@ -36,7 +36,7 @@ export function clientCommands (program: Command): void {
     .action(async (kind: string, o: ClientOptions & { file?: string, body?: string, example?: boolean, json?: boolean }) => {
       const known = KINDS.find(k => k.name === kind)
       if (o.example === true) {
-        if (known == null) throw new CliError(`unknown kind ${kind}; kinds: ${KINDS.map(k => k.name).join(', ')}`)
+        if (known == null) throw new CliError(unknownKindMessage(kind))
         console.log(JSON.stringify(known.example, null, 2))
         return
       }

@@ -7,7 +7,7 @@ export { State, type ModelEntry, type IncidentEntry, type Fork, type Corroborati
 export { validate, type Admission, type ChainTip, type LedgerView, type Prepared } from './validate.ts'
 export { authorRecord, type Authored } from './author.ts'
 export { viewDigest, type VersionVector } from './digest.ts'
-export { KINDS, kindOf, type Kind } from './kinds/index.ts'
+export { KINDS, kindOf, unknownKindMessage, type Kind } from './kinds/index.ts'
 export { applyRecord } from './fold.ts'
 export type { HeldRecord } from './held.ts'
 export { membership, redlines, incidentFlags, modelFlags, membershipQuorum, type Membership, type RedlineStatus, type MandateStatus, type ProposalStatus, type MembershipChange } from './governance.ts'

@@ -34,4 +34,9 @@ export function kindOf (name: string): CompiledKind | undefined {
   return byName.get(name)
 }
 
+/** What to tell someone who named a kind that does not exist: the kinds that do. */
+export function unknownKindMessage (name: string): string {
+  return `unknown kind ${name}; kinds: ${KINDS.map(k => k.name).join(', ')}`
+}
+
 export type { Kind } from './kind.ts'
