@@ -22,7 +22,19 @@ export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
   settings?: FederationSettings
   /** SQLite file for the ledger (or ':memory:'). */
   dbPath: string
+  /**
+   * How long the first write waits for a first sync round with a member (see `submit`) before it
+   * goes ahead from the local chain alone. @default WRITE_SETTLE_MS
+   */
+  writeSettleMs?: number
 }
+
+/**
+ * The first write's longest wait for a member's news of this member's own chain. A round takes
+ * milliseconds once a member is connected; past this, the member is cut off and may still write
+ * (sync delivers its records later).
+ */
+export const WRITE_SETTLE_MS = 15_000
 
 export interface PeerStatus { id: string, peerId: string, connected: boolean, digest?: string, agrees?: boolean, seenAt?: number }
 
@@ -40,6 +52,8 @@ export interface NodeEvents {
   alarm: [alarm: Alarm]
   /** Red-line and membership transitions (declared, confirmed, mandated, shut down, overdue, admitted, removed). */
   transition: [transition: Transition]
+  /** Writes may go ahead: how (a sync round with a member, no other member, or the wait ran out) and after how long. */
+  settled: [how: 'synced' | 'alone' | 'timeout', ms: number]
 }
 
 export class AccordNode extends EventEmitter<NodeEvents> {
@@ -50,6 +64,11 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   readonly #flood = new FloodDetector()
   readonly #transitions: TransitionWatcher
   readonly #stopFlushing: () => void
+  readonly #writeSettleMs: number
+  /** Resolves when writes may go ahead (see `submit`); `#writable` says so without a wait. */
+  readonly #settled = Promise.withResolvers<void>()
+  #writable = false
+  #settleTimer?: ReturnType<typeof setTimeout>
 
   private constructor (init: NodeInit, ledger: Ledger, network: Network) {
     super()
@@ -57,6 +76,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     this.#key = new SigningKey(init.seed)
     this.ledger = ledger
     this.network = network
+    this.#writeSettleMs = init.writeSettleMs ?? WRITE_SETTLE_MS
     this.#transitions = new TransitionWatcher(() => ledger.state, t => this.emit('transition', t))
     // Every admission, whatever its door and verdict, tells the process it is busy (quiet.ts).
     const quiet = processQuiet()
@@ -108,10 +128,31 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   async start (): Promise<void> {
     yieldHelperThreads()
     this.#transitions.start()
+    const started = performance.now()
+    const settle = (how: 'synced' | 'alone' | 'timeout'): void => {
+      if (this.#writable) return
+      this.#writable = true
+      clearTimeout(this.#settleTimer)
+      this.network.sync.off('synced', onSynced)
+      this.#settled.resolve()
+      this.emit('settled', how, Math.round(performance.now() - started))
+    }
+    const onSynced = (): void => { settle('synced') }
+    this.network.sync.on('synced', onSynced)
     await this.network.start()
+    if (!this.ledger.roster.list().some(m => m.id !== this.id && m.until == null)) settle('alone')
+    else if (!this.#writable) {
+      this.#settleTimer = setTimeout(() => { settle('timeout') }, this.#writeSettleMs)
+      this.#settleTimer.unref()
+    }
   }
 
+  /** Whether writes go ahead at once (see `submit`). */
+  get writable (): boolean { return this.#writable }
+
   async stop (): Promise<void> {
+    clearTimeout(this.#settleTimer)
+    this.#settled.resolve() // a write still waiting then fails on the closed store
     this.#transitions.stop()
     this.#stopFlushing()
     try {
@@ -121,8 +162,17 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     }
   }
 
-  /** Signs, stores (durably) and publishes this member's next record. */
+  /**
+   * Signs, stores (durably) and publishes this member's next record.
+   *
+   * The first write after start waits for a first sync round with a member (at most
+   * `writeSettleMs`): a node restored from an old backup, or whose store was lost, would
+   * otherwise sign its next record at a seq it has already used, and two records at one seq are
+   * an equivocation that freezes the member's chain everywhere, for good. The round brings back
+   * whatever members hold of this member's own chain first.
+   */
   async submit (kind: string, body: object): Promise<Admission & { bytes?: Uint8Array }> {
+    if (!this.#writable) await this.#settled.promise
     const admission = this.ledger.author(this.id, this.#key, kind, body)
     if (admission.verdict === 'accept' && admission.bytes != null) {
       await this.network.publish(admission.bytes).catch(() => 0)

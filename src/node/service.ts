@@ -45,8 +45,9 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
   if (key.id !== config.id) throw new KeyError(`the key in ${config.data} belongs to ${key.id}, not ${config.id}`)
   const charter = readCharter(config.charter)
   const listed = charter.members.find(m => m.id === config.id)
-  if (listed == null) throw new CharterError(`charter ${config.charter} does not list ${config.id}`)
-  if (listed.publicKey !== key.key.publicKeyB64) throw new CharterError(`charter ${config.charter} lists another key for ${config.id} than the one in ${config.data}`)
+  // A member admitted after the charter is not in it: it learns of its admission by sync.
+  if (listed == null && config.bootstrap.length === 0) throw new CharterError(`charter ${config.charter} does not list ${config.id}; a member admitted later starts with --bootstrap <a member's address> to learn of its admission`)
+  if (listed != null && listed.publicKey !== key.key.publicKeyB64) throw new CharterError(`charter ${config.charter} lists another key for ${config.id} than the one in ${config.data}`)
 
   const release = lockDataDir(config.data)
   const token = ensureToken(config.data)
@@ -70,6 +71,18 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
     release()
     throw err
   }
+  // The roster as this node's records left it (admissions and removals folded in).
+  const member = node.ledger.roster.get(config.id)
+  if (member != null && member.publicKey !== key.key.publicKeyB64) {
+    await node.stop().catch(() => undefined)
+    release()
+    throw new CharterError(`the federation admitted ${config.id} with another key than the one in ${config.data}`)
+  }
+  if (member == null) log.warn(`${config.id} is not a member yet (not in the charter, and no admission in this node's records): waiting to learn of its admission by sync from ${config.bootstrap.join(', ')}; its writes are refused until then`)
+  node.on('settled', (how, ms) => {
+    if (how === 'timeout') log.warn({ ms }, 'no member reached: writing from this node\'s own records alone (if it was restored from an old backup, its next record can reuse a seq and freeze its chain)')
+    else log.info({ how, ms }, 'writes open')
+  })
   const events = new EventLog()
   connectEvents(node, events)
   node.on('record', r => { metrics.record(r); log.debug({ record: r.id, origin: r.origin, seq: r.seq, kind: r.kind }, 'record accepted') })
