@@ -21,14 +21,17 @@ export function formatEvent (event: string, data: unknown): string {
   return `${new Date().toISOString()}  ${event.toUpperCase()}  ${JSON.stringify(data)}`
 }
 
-export function formatView (v: { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, peers: Array<{ id: string, connected: boolean, digest?: string, agrees?: boolean }> }): string {
+export function formatView (v: { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, peers: Array<{ id: string, connected: boolean, digest?: string, agrees?: boolean }>, frozen?: Array<{ origin: string, seq: number }> }): string {
   const lines = [`node ${v.id}  digest ${v.digest.slice(0, 16)}…  records ${Object.values(v.counts).reduce((a, b) => a + b, 0)}`]
   lines.push(`chains: ${Object.entries(v.vector).map(([o, t]) => `${o}:${t.seq}`).join(' ') || '(none)'}`)
+  for (const f of v.frozen ?? []) lines.push(`ALARM ${f.origin} signed two records at seq ${f.seq} (an equivocation): its chain is frozen there, the proof is held`)
   for (const p of v.peers) {
     const state = !p.connected ? 'not connected' : p.agrees === true ? 'agrees' : p.agrees === false ? 'differs (catching up)' : 'connected'
     lines.push(`  ${p.id.padEnd(5)} ${state}`)
   }
   const connected = v.peers.filter(p => p.connected)
-  lines.push(connected.length > 0 && connected.every(p => p.agrees === true) ? 'all connected members agree' : `${connected.filter(p => p.agrees === true).length}/${connected.length} connected members agree`)
+  const away = v.peers.length - connected.length
+  const agreement = connected.length > 0 && connected.every(p => p.agrees === true) ? 'all connected members agree' : `${connected.filter(p => p.agrees === true).length}/${connected.length} connected members agree`
+  lines.push(away > 0 ? `${agreement}; ${away} of ${v.peers.length} other members not connected` : agreement)
   return lines.join('\n')
 }

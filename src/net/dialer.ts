@@ -15,7 +15,18 @@ export interface DialerInit {
   /** Peers not to dial now (partition drills). */
   blocked?: (peer: string) => boolean
   minPeers?: number
+  /**
+   * Told when a bootstrap member cannot be reached: at the first failure, then every tenth
+   * (the redials back off), with the last error. `target` is the peer id or, for an address
+   * given without one, the address.
+   */
+  onUnreachable?: (target: string, reason: string, attempts: number) => void
 }
+
+/** Whether the `attempts`-th failure in a row is worth telling the operator of. */
+const worthTelling = (attempts: number): boolean => attempts === 1 || attempts % 10 === 0
+/** The error's own message, without libp2p's stack or wrapping. */
+const reasonOf = (err: unknown): string => `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`
 
 export class Dialer {
   readonly #libp2p: AccordLibp2p
@@ -87,9 +98,10 @@ export class Dialer {
     try {
       await this.#libp2p.dial(peerIdFromString(peer), { signal: AbortSignal.timeout(5_000) })
       this.#attempts.delete(peer)
-    } catch {
+    } catch (err) {
       const n = (this.#attempts.get(peer) ?? 0) + 1
       this.#attempts.set(peer, n)
+      if (this.#keep.has(peer) && worthTelling(n)) this.#init.onUnreachable?.(peer, reasonOf(err), n)
       const base = Math.min(NET_DEFAULTS.redialMaxMs, NET_DEFAULTS.redialMinMs * 2 ** (n - 1))
       if (this.#keep.has(peer)) this.#schedule(peer, base / 2 + Math.random() * base / 2)
     }
@@ -102,7 +114,8 @@ export class Dialer {
       const connection = await this.#libp2p.dial(addr, { signal: AbortSignal.timeout(5_000) })
       const peer = connection.remotePeer.toString()
       this.#keep.set(peer, [addr])
-    } catch {
+    } catch (err) {
+      if (worthTelling(attempt + 1)) this.#init.onUnreachable?.(addr.toString(), reasonOf(err), attempt + 1)
       const base = Math.min(NET_DEFAULTS.redialMaxMs, NET_DEFAULTS.redialMinMs * 2 ** attempt)
       const timer = setTimeout(() => { void this.#dialUnnamed(addr, attempt + 1) }, base / 2 + Math.random() * base / 2)
       timer.unref()

@@ -10,12 +10,18 @@ export interface GaterInit {
   allowed: (peerId: string) => boolean
   /** Peers temporarily cut off (partition drills); checked after `allowed`. */
   blocked?: (peerId: string) => boolean
+  /** Told of every peer refused for not being a member (not of drill cuts). */
+  refused?: (peerId: string) => void
 }
 
 export function membersOnlyGater (init: GaterInit): ConnectionGater {
   const deny = (peer: PeerId): boolean => {
     const id = peer.toString()
-    return !init.allowed(id) || (init.blocked?.(id) ?? false)
+    if (!init.allowed(id)) {
+      init.refused?.(id)
+      return true
+    }
+    return init.blocked?.(id) ?? false
   }
   return {
     denyDialPeer: async (peer) => deny(peer),

@@ -16,6 +16,8 @@ import { RECORDS_TOPIC } from './options.ts'
 
 /** How long a member link may go without gossip subscription before it is redialled. */
 const GOSSIP_WATCHDOG_MS = 20_000
+/** A peer refused for not being a member is reported at most once in this long. */
+const REFUSAL_REPORT_MS = 10 * 60_000
 /** Records younger than this that arrive by sync are passed on by gossip too (see constructor). */
 const FRESH_RECORD_MS = 60_000
 
@@ -45,6 +47,10 @@ export interface NetworkInit {
   minPeers?: number
   /** Mean ms between periodic sync rounds with a random member. @default NET_DEFAULTS.syncEveryMs */
   syncEveryMs?: number
+  /** Told when the gate refuses a peer that is not a member (at most once per peer in 10 minutes). */
+  onRefused?: (peer: string) => void
+  /** Told when a bootstrap member cannot be reached (see DialerInit.onUnreachable). */
+  onUnreachable?: (target: string, reason: string, attempts: number) => void
 }
 
 export class Network {
@@ -95,7 +101,8 @@ export class Network {
       bootstrap: init.bootstrap ?? [],
       isMember: peer => this.memberOf(peer) != null,
       blocked: peer => this.#blocked.has(peer),
-      ...(init.minPeers != null ? { minPeers: init.minPeers } : {})
+      ...(init.minPeers != null ? { minPeers: init.minPeers } : {}),
+      ...(init.onUnreachable != null ? { onUnreachable: init.onUnreachable } : {})
     })
   }
 
@@ -104,6 +111,14 @@ export class Network {
     const loopback = init.loopback ?? listen.every(a => a.startsWith('/ip4/127.') || a.startsWith('/memory/'))
     let self: Network | undefined
     const allowed = (peer: string): boolean => self != null && (self.memberOf(peer) != null || self.#observers.has(peer))
+    const reported = new Map<string, number>()
+    const refused = (peer: string): void => {
+      const now = Date.now()
+      if (init.onRefused == null || now - (reported.get(peer) ?? -Infinity) < REFUSAL_REPORT_MS) return
+      if (reported.size > 1024) reported.clear()
+      reported.set(peer, now)
+      init.onRefused(peer)
+    }
     const libp2p = await createAccordLibp2p({
       seed: init.seed,
       listen,
@@ -114,6 +129,7 @@ export class Network {
       ...(init.metricsRegistry != null ? { metricsRegistry: init.metricsRegistry } : {}),
       ...(init.quiet != null ? { quiet: init.quiet } : {}),
       allowed,
+      refused,
       blocked: peer => self != null && self.#blocked.has(peer)
     })
     self = new Network(libp2p, init)
@@ -181,8 +197,21 @@ export class Network {
   }
 
   /** Publishes a record that is already durably in the ledger. */
+  /**
+   * Publishes a stored record by gossip. If no peer took it (links still opening their gossip
+   * streams, or none open), every connected member is offered a sync round now, so the record
+   * does not wait for the next periodic round; members that connect later get it from the round
+   * every new link runs.
+   */
   async publish (bytes: Uint8Array): Promise<number> {
-    return await this.gossip.publish(bytes)
+    const sent = await this.gossip.publish(bytes).catch(() => 0)
+    if (sent === 0) {
+      for (const c of this.libp2p.getConnections()) {
+        const peer = c.remotePeer.toString()
+        if (c.status === 'open' && this.memberOf(peer) != null) void this.sync.request(peer, 'manual')
+      }
+    }
+    return sent
   }
 
   /**

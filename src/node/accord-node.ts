@@ -44,6 +44,8 @@ export interface ViewSummary {
   vector: VersionVector
   counts: Record<string, number>
   peers: PeerStatus[]
+  /** Chains frozen by an equivocation (two records at one seq): the proof is held, later records refused. */
+  frozen: Array<{ origin: string, seq: number, ids: [string, string] }>
 }
 
 export interface NodeEvents {
@@ -201,6 +203,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
         ...(seen != null && peerDigest != null ? { digest: peerDigest, agrees: peerDigest === digest, seenAt: seen.at } : {})
       })
     }
-    return { id: this.id, digest, vector: this.ledger.vector(), counts: Object.fromEntries(this.ledger.state.countsByKind), peers }
+    const frozen = this.ledger.forkProofs().map(({ fork }) => ({ origin: fork.origin, seq: fork.seq, ids: fork.ids }))
+    return { id: this.id, digest, vector: this.ledger.vector(), counts: Object.fromEntries(this.ledger.state.countsByKind), peers, frozen }
   }
 }

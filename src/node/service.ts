@@ -65,6 +65,8 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
       bootstrap: config.bootstrap,
       observers: config.observers,
       metricsRegistry: metrics.registry,
+      onRefused: peer => log.warn({ peer }, `refused a connection with peer ${peer}: it is not a member in this node's roster (nor an observer)`),
+      onUnreachable: (target, reason, attempts) => log.warn({ target, attempts, reason }, `cannot reach bootstrap member ${target} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${reason}`),
       onVerdict: a => { if (a.verdict === 'accept') metrics.gossipDeliveries.inc() }
     })
   } catch (err) {

@@ -12,7 +12,8 @@ export interface Services { dir: string, nodes: RunningNode[], charter: string, 
 
 const quiet = new Writable({ write (_chunk, _enc, cb) { cb() } })
 
-export async function services (ids: string[]): Promise<Services> {
+/** `logTo` gives a node's log a destination (a sink by default). */
+export async function services (ids: string[], logTo?: (id: string) => Writable): Promise<Services> {
   const dir = mkdtempSync(join(tmpdir(), 'accord-api-'))
   const cards = ids.map(id => createKey(join(dir, id), id, `${id} institute`))
   let charter = createCharter(cards, 'Test federation')
@@ -22,7 +23,7 @@ export async function services (ids: string[]): Promise<Services> {
   const nodes: RunningNode[] = []
   for (const id of ids) {
     const bootstrap = nodes.length > 0 ? [nodes[0]!.node.multiaddrs[0]!] : []
-    nodes.push(await startNodeService(loadConfig(undefined, { id, data: join(dir, id), charter: charterPath, apiPort: 0, logLevel: 'silent', bootstrap }), quiet))
+    nodes.push(await startNodeService(loadConfig(undefined, { id, data: join(dir, id), charter: charterPath, apiPort: 0, logLevel: logTo != null ? 'info' : 'silent', bootstrap }), logTo?.(id) ?? quiet))
   }
   return {
     dir,

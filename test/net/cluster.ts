@@ -18,6 +18,8 @@ export interface ClusterOptions {
   settings?: FederationSettings
   /** Start only these (default: all of `ids`). */
   startOnly?: string[]
+  /** Mean ms between periodic sync rounds (the network's default if not given). */
+  syncEveryMs?: number
 }
 
 export async function cluster (ids: string[], links: Array<[string, string]> = [], opts: ClusterOptions = {}): Promise<Cluster> {
@@ -26,7 +28,7 @@ export async function cluster (ids: string[], links: Array<[string, string]> = [
   const nodes = new Map<string, AccordNode>()
   const addrs = new Map<string, string>()
   const start = async (id: string, bootstrap: string[] = []): Promise<AccordNode> => {
-    const node = await AccordNode.create({ id, seed: seedFor(id), roster: fed.roster, ...(opts.settings != null ? { settings: opts.settings } : {}), dbPath: join(dir, `${id}.db`), listen: [addrs.get(id)?.replace(/\/p2p\/.*$/, '') ?? '/ip4/127.0.0.1/tcp/0'], bootstrap })
+    const node = await AccordNode.create({ id, seed: seedFor(id), roster: fed.roster, ...(opts.settings != null ? { settings: opts.settings } : {}), ...(opts.syncEveryMs != null ? { syncEveryMs: opts.syncEveryMs } : {}), dbPath: join(dir, `${id}.db`), listen: [addrs.get(id)?.replace(/\/p2p\/.*$/, '') ?? '/ip4/127.0.0.1/tcp/0'], bootstrap })
     await node.start()
     addrs.set(id, node.multiaddrs[0] as string)
     nodes.set(id, node)

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert'
 import Database from 'better-sqlite3'
 import { cluster, converged, type Cluster } from './cluster.ts'
 import { incidentBody, modelBody, waitFor } from '../fixtures.ts'
+import { RECORDS_TOPIC } from '../../src/net/index.ts'
 
 describe('net: every member gets every record (real libp2p nodes on 127.0.0.1)', function () {
   this.timeout(120_000)
@@ -38,6 +39,21 @@ describe('net: every member gets every record (real libp2p nodes on 127.0.0.1)',
       assert.equal(raw.prepare('SELECT COUNT(*) FROM records').pluck().get(), ids2.length, `${node.id}: records on disk`)
       raw.close()
     }
+  })
+
+  it('a record no peer takes by gossip reaches the connected members by sync at once, not at the next periodic round', async () => {
+    // Periodic rounds an hour apart: only the round publish() asks for can carry the record.
+    c = await cluster(['US', 'GB'], [['US', 'GB']], { syncEveryMs: 3_600_000 })
+    const us = c.nodes.get('US')!
+    const gb = c.nodes.get('GB')!
+    await waitFor(() => us.network.connectedMembers().includes('GB'), 'US and GB to connect')
+    // GB leaves the records topic, as a link does before its gossip stream is open.
+    gb.network.libp2p.services.pubsub.unsubscribe(RECORDS_TOPIC)
+    await waitFor(() => us.network.libp2p.services.pubsub.getSubscribers(RECORDS_TOPIC).length === 0, 'US to see GB leave the topic')
+    const a = await us.submit('model.register', modelBody('US', 'us-1'))
+    assert.equal(a.verdict, 'accept')
+    await waitFor(() => gb.ledger.has(a.id!), 'GB to get the record by sync')
+    assert.equal(gb.digest(), us.digest())
   })
 
   it('a node stopped while 1,000 records are written elsewhere catches up after restart from its data', async () => {

@@ -21,7 +21,8 @@ describe('net: members only, and misbehaviour is contained', function () {
     gb.network.libp2p.addEventListener('connection:open', e => { seen.push(e.detail.remotePeer.toString()) })
     // The outsider believes in a roster that lists itself, so its own node works normally.
     const own = federation(['XX', 'GB'])
-    outsider = await AccordNode.create({ id: 'XX', seed: seedFor('XX'), roster: own.roster, dbPath: join(c.dir, 'XX.db'), bootstrap: [gb.multiaddrs[0]!] })
+    // No member will ever sync with it: its first write waits half a second, not the default 15 s.
+    outsider = await AccordNode.create({ id: 'XX', seed: seedFor('XX'), roster: own.roster, dbPath: join(c.dir, 'XX.db'), bootstrap: [gb.multiaddrs[0]!], writeSettleMs: 500 })
     await outsider.start()
     const forged = await outsider.submit('model.register', modelBody('XX', 'xx-1'))
     assert.equal(forged.verdict, 'accept', 'accepted by its own node only')
@@ -97,6 +98,8 @@ describe('net: members only, and misbehaviour is contained', function () {
       assert.ok(fork != null, `${n.id} holds the equivocation proof`)
       assert.deepEqual([...fork.ids].sort(), [a.id!, b.record.id].sort())
       assert.equal(n.ledger.tip('US')?.frozenAt, 2)
+      // What the operator's `accord view` reads: the frozen chain, named.
+      assert.deepEqual((await n.view()).frozen.map(f => [f.origin, f.seq]), [['US', 2]])
     }
   })
 })

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict'
 import { cpSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { createKey } from '../../src/node/keys.ts'
+import { createKey, loadKey } from '../../src/node/keys.ts'
+import { createCharter, signCharter, writeCharter } from '../../src/node/charter.ts'
 import { loadConfig } from '../../src/node/config.ts'
 import { startNodeService, type RunningNode } from '../../src/node/service.ts'
 import { services, call, type Services } from '../api/fixture.ts'
@@ -98,5 +99,28 @@ describe('node service start', function () {
       assert.equal(n.node.ledger.forkProofs().length, 0, `no equivocation on ${n.node.id}`)
       assert.equal(n.node.ledger.vector().GB?.seq, 4)
     }
+  })
+
+  it('an outsider dialling a member: both operators are told the gate refused it, and nothing it signs lands', async () => {
+    const gbLog = logSink()
+    fed = await services(['GB', 'US'], id => id === 'GB' ? gbLog.stream : quiet)
+    const gb = fed.nodes[0]!
+    // The outsider has a charter of its own, listing only itself.
+    const xxDir = join(fed.dir, 'XX')
+    createKey(xxDir, 'XX', 'Not a member')
+    const xxKey = loadKey(xxDir)
+    const own = join(fed.dir, 'xx-charter.json')
+    writeCharter(own, signCharter(createCharter([xxKey.card], 'Elsewhere'), 'XX', xxKey.key))
+    const xxLog = logSink()
+    const xx = await startNodeService(loadConfig(undefined, { id: 'XX', data: xxDir, charter: own, apiPort: 0, logLevel: 'info', bootstrap: [gb.node.multiaddrs[0]!.replace(/\/p2p\/.*$/, '')] }), xxLog.stream)
+    extra.push(xx)
+    const said = (sink: ReturnType<typeof logSink>, re: RegExp): boolean => sink.lines().some(l => re.test(l.msg ?? ''))
+    await waitFor(() => said(gbLog, new RegExp(`refused a connection with peer ${xx.node.peerId}: it is not a member`)), 'GB\'s operator to be told of the refused outsider')
+    await waitFor(() => said(xxLog, new RegExp(`refused a connection with peer ${gb.node.peerId}|cannot reach bootstrap member /ip4/127\\.0\\.0\\.1/tcp/`)), 'the outsider\'s operator to be told why it has no peers')
+    const wrote = await call(xx, 'POST', '/v1/records', { body: incident('xx-0001') })
+    assert.equal(wrote.status, 201, 'its own node takes it (a federation of one)')
+    assert.equal(gb.node.network.connectedMembers().length, 1, 'GB holds its link to US only')
+    assert.equal(xx.node.network.connectedMembers().length, 0)
+    assert.equal(gb.node.ledger.has(wrote.json.id), false)
   })
 })

@@ -1,0 +1,25 @@
+/** What `accord view` prints for the states an operator must not miss. */
+import assert from 'node:assert/strict'
+import { formatView } from '../../src/cli/format.ts'
+
+describe('cli: accord view output', () => {
+  const base = { id: 'GB', digest: 'ab'.repeat(32), vector: { GB: { seq: 3 }, US: { seq: 18 } }, counts: { 'incident.report': 21 } }
+
+  it('names a frozen chain as an alarm, and says how many members are not connected', () => {
+    const out = formatView({ ...base, peers: [{ id: 'US', connected: true, agrees: true }, { id: 'JP', connected: false }, { id: 'FR', connected: false }], frozen: [{ origin: 'US', seq: 18 }] })
+    assert.match(out, /^ALARM US signed two records at seq 18 \(an equivocation\): its chain is frozen there/m)
+    assert.match(out, /all connected members agree; 2 of 3 other members not connected$/)
+  })
+
+  it('with every member connected and agreeing, says so and raises no alarm', () => {
+    const out = formatView({ ...base, peers: [{ id: 'US', connected: true, agrees: true }], frozen: [] })
+    assert.doesNotMatch(out, /ALARM|not connected/)
+    assert.match(out, /all connected members agree$/)
+  })
+
+  it('a member that differs is counted', () => {
+    const out = formatView({ ...base, peers: [{ id: 'US', connected: true, agrees: false }, { id: 'JP', connected: true, agrees: true }] })
+    assert.match(out, /US {4}differs \(catching up\)/)
+    assert.match(out, /1\/2 connected members agree$/)
+  })
+})
