@@ -1,4 +1,5 @@
 import { ApiError } from './errors.ts'
+import type { Roster } from '../records/index.ts'
 
 /** Reads an optional non-negative integer query parameter, or says which one is wrong. */
 export function intParam (query: Record<string, unknown>, name: string, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number | undefined {
@@ -13,6 +14,20 @@ export function strParam (query: Record<string, unknown>, name: string): string 
   const raw = query[name]
   if (raw == null || raw === '') return undefined
   if (typeof raw !== 'string') throw new ApiError(400, 'bad-query', `${name} must be given once`, name)
+  return raw
+}
+
+/** Reads an optional query parameter that must be one of `allowed`, or says which values it may take. */
+export function oneOfParam (query: Record<string, unknown>, name: string, allowed: readonly string[], what = 'one of'): string | undefined {
+  const raw = strParam(query, name)
+  if (raw != null && !allowed.includes(raw)) throw new ApiError(400, 'bad-query', `${name} must be ${what} ${allowed.map(a => `"${a}"`).join(', ')}`, name)
+  return raw
+}
+
+/** Reads an optional query parameter naming a member (present or removed), or says it names none. */
+export function memberParam (query: Record<string, unknown>, name: string, roster: Roster): string | undefined {
+  const raw = strParam(query, name)
+  if (raw != null && !roster.has(raw)) throw new ApiError(400, 'bad-query', `${name} "${raw}" is not a member; members: ${roster.list().map(m => m.id).join(', ')}`, name)
   return raw
 }
 

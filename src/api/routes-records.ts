@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { decodeRecord, KINDS, kindOf, unknownKindMessage } from '../records/index.ts'
 import type { ApiContext } from './server.ts'
 import { ApiError } from './errors.ts'
-import { intParam, strParam } from './query.ts'
+import { intParam, memberParam, strParam } from './query.ts'
 
 export function recordRoutes (ctx: ApiContext): FastifyPluginAsync {
   return async (app) => {
@@ -26,7 +26,7 @@ export function recordRoutes (ctx: ApiContext): FastifyPluginAsync {
       const kind = strParam(q, 'kind')
       // A misspelt kind would otherwise look like "no such records".
       if (kind != null && kindOf(kind) == null) throw new ApiError(400, 'bad-query', unknownKindMessage(kind), 'kind')
-      const origin = strParam(q, 'origin')
+      const origin = memberParam(q, 'origin', ctx.node.ledger.roster)
       const since = intParam(q, 'since')
       const after = intParam(q, 'after')
       const rows = ctx.node.ledger.store.list({ ...(kind != null ? { kind } : {}), ...(origin != null ? { origin } : {}), ...(since != null ? { since } : {}), ...(after != null ? { after } : {}), limit })

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { incidentFlags, modelFlags, redlines } from '../records/index.ts'
+import { incidentFlags, modelFlags, redlines, MODEL_STAGES, SEVERITIES } from '../records/index.ts'
 import type { ApiContext } from './server.ts'
 import { ApiError } from './errors.ts'
-import { page, strParam } from './query.ts'
+import { memberParam, oneOfParam, page, strParam } from './query.ts'
 
 export function registryRoutes (ctx: ApiContext): FastifyPluginAsync {
   const state = () => ctx.node.ledger.state
@@ -26,8 +26,8 @@ export function registryRoutes (ctx: ApiContext): FastifyPluginAsync {
   return async (app) => {
     app.get('/v1/models', async (req) => {
       const q = req.query as Record<string, unknown>
-      const jurisdiction = strParam(q, 'jurisdiction')
-      const stage = strParam(q, 'stage')
+      const jurisdiction = memberParam(q, 'jurisdiction', ctx.node.ledger.roster)
+      const stage = oneOfParam(q, 'stage', MODEL_STAGES)
       const ids = [...state().models.keys()].sort()
       const mandates = redlines(state(), Date.now())
       const models = ids.map(id => state().model(id)).filter(m => m != null)
@@ -45,9 +45,9 @@ export function registryRoutes (ctx: ApiContext): FastifyPluginAsync {
 
     app.get('/v1/incidents', async (req) => {
       const q = req.query as Record<string, unknown>
-      const severity = strParam(q, 'severity')
+      const severity = oneOfParam(q, 'severity', SEVERITIES)
       const model = strParam(q, 'model')
-      const origin = strParam(q, 'origin')
+      const origin = memberParam(q, 'origin', ctx.node.ledger.roster)
       const s = state()
       const incidents = [...s.incidents.keys()].sort().map(id => s.incident(id)).filter(i => i != null)
         .filter(i => (severity == null || i.severity === severity) && (model == null || i.modelIds.includes(model)) && (origin == null || i.origin === origin))

@@ -100,7 +100,7 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
   node.network.libp2p.addEventListener('peer:connect', e => log.info({ peer: node.network.memberOf(e.detail.toString()) ?? e.detail.toString() }, 'member connected'))
   node.network.libp2p.addEventListener('peer:disconnect', e => log.info({ peer: node.network.memberOf(e.detail.toString()) ?? e.detail.toString() }, 'member disconnected'))
 
-  const api = createApi({ node, token, events, metrics })
+  const api = createApi({ node, token, events, metrics, onInternalError: (err, request) => log.error({ err, request }, `internal error answering ${request}`) })
   try {
     await node.start().catch(err => { throw listenError(err, `P2P listen address ${config.listen.join(', ')}`) })
     await api.listen({ host: config.apiHost, port: config.apiPort }).catch(err => { throw listenError(err, `API address ${config.apiHost}:${config.apiPort}`) })

@@ -39,6 +39,30 @@ const checkEnvelope = compile(Envelope)
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/**
+ * The first place in `value` that canonical JSON cannot carry, said as `<path> <why>`: numbers
+ * that are not finite (JSON has no Infinity or NaN) and strings with a lone UTF-16 surrogate
+ * (not Unicode text). Undefined when every part can be encoded.
+ */
+export function unencodable (value: unknown, path: string): { field: string, why: string } | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { field: path, why: 'must be a finite number' }
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? { field: path, why: 'contains a lone UTF-16 surrogate, which is not Unicode text' } : undefined
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) { const found = unencodable(value[i], `${path}[${i}]`); if (found != null) return found }
+    return undefined
+  }
+  if (value != null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (LONE_SURROGATE.test(k)) return { field: path, why: 'has a key with a lone UTF-16 surrogate, which is not Unicode text' }
+      const found = unencodable(v, `${path}.${k}`)
+      if (found != null) return found
+    }
+  }
+  return undefined
+}
+
 export function canonicalBytes (value: unknown): Uint8Array {
   const text = canonicalize(value)
   if (text == null) throw new TypeError('value cannot be canonicalised')

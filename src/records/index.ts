@@ -8,6 +8,7 @@ export { validate, type Admission, type ChainTip, type LedgerView, type Prepared
 export { authorRecord, type Authored } from './author.ts'
 export { viewDigest, type VersionVector } from './digest.ts'
 export { KINDS, kindOf, unknownKindMessage, type Kind } from './kinds/index.ts'
+export { MODEL_STAGES, SEVERITIES } from './kinds/common.ts'
 export { applyRecord } from './fold.ts'
 export type { HeldRecord } from './held.ts'
 export { membership, redlines, incidentFlags, modelFlags, membershipQuorum, type Membership, type RedlineStatus, type MandateStatus, type ProposalStatus, type MembershipChange } from './governance.ts'

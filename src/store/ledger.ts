@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { applyRecord, authorRecord, membership, Roster, State, validate, viewDigest, type Admission, type ChainTip, type FederationSettings, type Fork, type HeldRecord, type LedgerView, type Member, type SigningKey, type VersionVector } from '../records/index.ts'
-import { decodeRecord, MAX_RECORD_BYTES, recordId, signingPayloadOf, type Prepared } from '../records/index.ts'
+import { decodeRecord, MAX_RECORD_BYTES, RecordError, recordId, signingPayloadOf, type Prepared } from '../records/index.ts'
 import type { VerifyPool } from './verify-pool.ts'
 import { PendingBuffer, type PendingLimits } from './pending.ts'
 import { SqliteStore, type StoredRecord } from './sqlite-store.ts'
@@ -242,7 +242,13 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
 
   /** Signs and admits this member's next record through the same validator as every door. */
   author (origin: string, key: SigningKey, kind: string, body: object, time?: number): Admission & { bytes?: Uint8Array } {
-    const { bytes } = authorRecord(key, origin, this.#tips.get(origin), kind, body, time)
+    let bytes: Uint8Array
+    try {
+      bytes = authorRecord(key, origin, this.#tips.get(origin), kind, body, time).bytes
+    } catch (err) {
+      if (!(err instanceof RecordError)) throw err
+      return { verdict: err.verdict, code: err.code, message: err.message, ...(err.field != null ? { field: err.field } : {}) }
+    }
     const admission = this.admitMany([bytes], true)[0] as Admission
     return admission.verdict === 'accept' ? { ...admission, bytes } : admission
   }

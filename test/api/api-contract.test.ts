@@ -54,6 +54,20 @@ describe('api: the HTTP contract', function () {
       assert.equal(typeof res.json.error.message, 'string')
       if (field != null) assert.equal(res.json.error.field, field, what)
     }
+    // Valid JSON that canonical JSON cannot carry, and keys the parser refuses: each named.
+    const named: Array<[string, string, string, RegExp, string?]> = [
+      ['a number beyond float range', JSON.stringify({ kind: 'model.register', body: modelBody('GB', 'gb-5') }).replace('"trainingComputeFlop":1e+24', '"trainingComputeFlop":1e400'), 'schema', /body\.trainingComputeFlop must be a finite number/, 'body.trainingComputeFlop'],
+      ['a lone surrogate', JSON.stringify({ kind: 'incident.report', body: incidentBody('i-3', ['gb-1']) }).replace('"Details."', '"Details \\ud800"'), 'schema', /body\.description contains a lone UTF-16 surrogate/, 'body.description'],
+      ['a __proto__ key', '{"kind":"model.register","__proto__":{"x":1},"body":{}}', 'malformed-json', /has a "__proto__" key, which is not allowed/],
+      ['malformed JSON, with where', '{"kind": "model.register", ', 'malformed-json', /not valid JSON: .+/]
+    ]
+    for (const [what, raw, code, message, field] of named) {
+      const res = await call(gb(), 'POST', '/v1/records', { raw })
+      assert.equal(res.status, 400, `${what}: ${JSON.stringify(res.json)}`)
+      assert.equal(res.json.error.code, code, what)
+      assert.match(res.json.error.message, message, what)
+      if (field != null) assert.equal(res.json.error.field, field, what)
+    }
     assert.equal(gb().node.ledger.size, 1, 'only the good record was written')
     const next = await call(gb(), 'POST', '/v1/records', { body: { kind: 'model.update', body: { modelId: 'gb-1', stage: 'deployed' } } })
     assert.equal(next.json.seq, 2, 'no seq was used by the refused requests')
@@ -66,6 +80,19 @@ describe('api: the HTTP contract', function () {
     const misspelt = await call(gb(), 'GET', '/v1/records?kind=incident.reprot')
     assert.equal(misspelt.status, 400); assert.equal(misspelt.json.error.field, 'kind')
     assert.match(misspelt.json.error.message, /unknown kind incident\.reprot; kinds: .*incident\.report/)
+    // Filters on fixed lists and members say what they may be, rather than answer an empty list.
+    for (const [path, field, message] of [
+      ['/v1/records?origin=zz', 'origin', /origin "zz" is not a member; members: GB, US/],
+      ['/v1/models?stage=retired', 'stage', /stage must be one of "training", "deployed", "decommissioned"/],
+      ['/v1/models?jurisdiction=XX', 'jurisdiction', /jurisdiction "XX" is not a member/],
+      ['/v1/incidents?severity=huge', 'severity', /severity must be one of "low", "moderate", "serious", "critical"/],
+      ['/v1/incidents?origin=gb', 'origin', /origin "gb" is not a member/]
+    ] as const) {
+      const res = await call(gb(), 'GET', path)
+      assert.equal(res.status, 400, path); assert.equal(res.json.error.code, 'bad-query', path); assert.equal(res.json.error.field, field, path)
+      assert.match(res.json.error.message, message, path)
+    }
+    assert.equal((await call(gb(), 'GET', '/v1/records?origin=GB')).status, 200, 'a member\'s own filter still answers')
   })
 
   it('SSE delivers a record submitted on another node, and resumes with Last-Event-ID', async () => {

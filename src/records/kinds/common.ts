@@ -9,6 +9,9 @@ export const LongText = Type.String({ minLength: 1, maxLength: 16_000 })
 export const Sha256Hex = Type.String({ pattern: '^[0-9a-f]{64}$' })
 
 export const ModelStage = Type.Union([Type.Literal('training'), Type.Literal('deployed')])
+/** Every stage a model can be in: registered training or deployed, later decommissioned. */
+export const MODEL_STAGES = ['training', 'deployed', 'decommissioned'] as const
+export const SEVERITIES = ['low', 'moderate', 'serious', 'critical'] as const
 export const Relation = Type.Union(['fine-tune', 'copy', 'quantisation', 'merge', 'distillation'].map(r => Type.Literal(r)))
 export const Evaluation = Type.Object({
   name: ShortText,
@@ -16,7 +19,7 @@ export const Evaluation = Type.Object({
   score: Type.Optional(Type.Number())
 }, { additionalProperties: false })
 
-export const Severity = Type.Union(['low', 'moderate', 'serious', 'critical'].map(s => Type.Literal(s)))
+export const Severity = Type.Union(SEVERITIES.map(s => Type.Literal(s)))
 /** A closed list of harm categories (OECD AI incident and EU AI Act serious-incident categories). */
 export const HARMS = ['cyber', 'cbrn', 'deception', 'autonomy', 'critical-infrastructure', 'health-safety', 'misinformation', 'rights', 'privacy', 'financial', 'other'] as const
 export const Harm = Type.Union(HARMS.map(h => Type.Literal(h)))
