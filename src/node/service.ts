@@ -15,6 +15,9 @@ import type { NodeConfig } from './config.ts'
 import { createApi, connectEvents } from '../api/server.ts'
 import { EventLog } from '../api/event-log.ts'
 
+/** Records fetched by sync in 5 s from which a catch-up is worth a progress line. */
+const CATCH_UP_REPORT_MIN = 1_000
+
 export interface RunningNode {
   node: AccordNode
   charter: Charter
@@ -95,6 +98,14 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
     metrics.syncFetched.inc(r.accepted)
     if (r.accepted > 0 || r.rejected > 0) log.info({ peer: node.network.memberOf(peer), direction, accepted: r.accepted, rejected: r.rejected, sent: r.sent, ms: r.ms }, 'sync round')
   })
+  // A long catch-up (a node back after days away) says how it is going every 5 s.
+  let fetched = 0
+  node.network.sync.on('admitted', admissions => { for (const a of admissions) if (a.verdict === 'accept') fetched++ })
+  const progress = setInterval(() => {
+    if (fetched >= CATCH_UP_REPORT_MIN) log.info({ fetched, held: node.ledger.size }, `catching up: ${fetched} records fetched by sync in the last 5 s, ${node.ledger.size} held`)
+    fetched = 0
+  }, 5_000)
+  progress.unref()
   node.network.sync.on('failed', (peer, err) => { metrics.syncFailures.inc(); log.debug({ peer: node.network.memberOf(peer), err: err.message }, 'sync round failed') })
   node.on('equivocation', () => metrics.equivocations.inc())
   node.network.libp2p.addEventListener('peer:connect', e => log.info({ peer: node.network.memberOf(e.detail.toString()) ?? e.detail.toString() }, 'member connected'))
@@ -105,6 +116,7 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
     await node.start().catch(err => { throw listenError(err, `P2P listen address ${config.listen.join(', ')}`) })
     await api.listen({ host: config.apiHost, port: config.apiPort }).catch(err => { throw listenError(err, `API address ${config.apiHost}:${config.apiPort}`) })
   } catch (err) {
+    clearInterval(progress)
     await api.close().catch(() => undefined)
     await node.stop().catch(() => undefined)
     release()
@@ -119,6 +131,7 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
       log.info('stopping')
+      clearInterval(progress)
       await api.close().catch(err => log.error({ err }, 'closing API'))
       await node.stop()
       release()

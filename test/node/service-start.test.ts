@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/node/config.ts'
 import { startNodeService, type RunningNode } from '../../src/node/service.ts'
 import { services, call, type Services } from '../api/fixture.ts'
 import { waitFor } from '../fixtures.ts'
+import { authorRecord } from '../../src/records/index.ts'
 
 const quiet = new Writable({ write (_chunk, _enc, cb) { cb() } })
 
@@ -122,5 +123,26 @@ describe('node service start', function () {
     assert.equal(gb.node.network.connectedMembers().length, 1, 'GB holds its link to US only')
     assert.equal(xx.node.network.connectedMembers().length, 0)
     assert.equal(gb.node.ledger.has(wrote.json.id), false)
+  })
+
+  it('a node back after a busy day catches up by itself, and its log says how the catch-up goes', async () => {
+    fed = await services(['GB', 'US'])
+    const gb = fed.nodes[0]!
+    await fed.nodes[1]!.stop()
+    // A busy day on GB, written in one transaction (one fsync, not 3,000).
+    const key = loadKey(join(fed.dir, 'GB')).key
+    const day: Uint8Array[] = []
+    let tip = gb.node.ledger.tip('GB')
+    for (let i = 0; i < 3_000; i++) {
+      const { record, bytes } = authorRecord(key, 'GB', tip, 'incident.report', (incident(`gb-${i}`) as { body: object }).body)
+      day.push(bytes)
+      tip = { seq: record.seq, head: record.id }
+    }
+    assert.ok(gb.node.ledger.admitMany(day, true).every(a => a.verdict === 'accept'))
+    const log = logSink()
+    const us = await startNodeService(loadConfig(undefined, { id: 'US', data: join(fed.dir, 'US'), charter: fed.charter, apiPort: 0, logLevel: 'info', bootstrap: [gb.node.multiaddrs[0]!] }), log.stream)
+    fed.nodes[1] = us
+    await waitFor(() => us.node.digest() === gb.node.digest(), 'US to catch up')
+    await waitFor(() => log.lines().some(l => /^catching up: \d+ records fetched by sync in the last 5 s, \d+ held$/.test(l.msg ?? '')), 'a progress line', 12_000)
   })
 })
