@@ -196,9 +196,8 @@ export class Network {
     await this.libp2p.stop()
   }
 
-  /** Publishes a record that is already durably in the ledger. */
   /**
-   * Publishes a stored record by gossip. If no peer took it (links still opening their gossip
+   * Publishes a record already durably in the ledger, by gossip. If no peer took it (links still opening their gossip
    * streams, or none open), every connected member is offered a sync round now, so the record
    * does not wait for the next periodic round; members that connect later get it from the round
    * every new link runs.
