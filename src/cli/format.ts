@@ -32,6 +32,8 @@ export function formatView (v: { id: string, digest: string, vector: Record<stri
   const connected = v.peers.filter(p => p.connected)
   const away = v.peers.length - connected.length
   const agreement = connected.length > 0 && connected.every(p => p.agrees === true) ? 'all connected members agree' : `${connected.filter(p => p.agrees === true).length}/${connected.length} connected members agree`
-  lines.push(away > 0 ? `${agreement}; ${away} of ${v.peers.length} other members not connected` : agreement)
+  if (v.peers.length === 0) lines.push('no other member in this node\'s roster')
+  else if (connected.length === 0) lines.push(`no member connected (${v.peers.length} other ${v.peers.length === 1 ? 'member' : 'members'}; see the node's log for why)`)
+  else lines.push(away > 0 ? `${agreement}; ${away} of ${v.peers.length} other members not connected` : agreement)
   return lines.join('\n')
 }

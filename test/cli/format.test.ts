@@ -22,4 +22,9 @@ describe('cli: accord view output', () => {
     assert.match(out, /US {4}differs \(catching up\)/)
     assert.match(out, /1\/2 connected members agree$/)
   })
+
+  it('says so when no member is connected, or the roster has no other member', () => {
+    assert.match(formatView({ ...base, peers: [{ id: 'US', connected: false }, { id: 'JP', connected: false }] }), /no member connected \(2 other members; see the node's log for why\)$/)
+    assert.match(formatView({ ...base, peers: [] }), /no other member in this node's roster$/)
+  })
 })
