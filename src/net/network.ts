@@ -84,7 +84,15 @@ export class Network {
       for (const c of this.libp2p.getConnections()) void this.sync.request(c.remotePeer.toString(), 'cascade')
     })
     // A member admitted by vote: dial and sync with everyone again (it may be waiting to be let in).
-    init.ledger.on('membership', () => { void this.dialer.topUp(); this.dialer.redialAll() })
+    // A member removed: its links close now (the gate refuses its new ones from the same moment).
+    init.ledger.on('membership', () => {
+      for (const c of this.libp2p.getConnections()) {
+        const peer = c.remotePeer.toString()
+        if (this.memberOf(peer) == null && !this.#observers.has(peer)) void c.close().catch(() => { c.abort(new Error('not a member any more')) })
+      }
+      void this.dialer.topUp()
+      this.dialer.redialAll()
+    })
     // A fresh record that reached us by sync rather than gossip (sync raced gossip, or a partition
     // just healed) is handed to gossip: once held, the gossip copies are ignored here and not
     // forwarded, so without this the record would stop spreading through this node.
@@ -139,11 +147,14 @@ export class Network {
   get peerId (): string { return this.libp2p.peerId.toString() }
   get multiaddrs (): string[] { return this.libp2p.getMultiaddrs().map(a => a.toString()) }
 
-  /** The member id behind a peer id, under the ledger's current roster. */
+  /**
+   * The member id behind a peer id, if it is a member now under the ledger's roster (a removed
+   * member's records up to its last valid seq stay, but its node is no longer let in).
+   */
   memberOf (peer: string): string | undefined {
     const roster = this.#ledger.roster
     if (this.#memberPeers?.roster !== roster) {
-      this.#memberPeers = { roster, ids: new Map(roster.list().map(m => [memberPeerId(m), m.id])) }
+      this.#memberPeers = { roster, ids: new Map(roster.list().filter(m => m.until == null).map(m => [memberPeerId(m), m.id])) }
     }
     return this.#memberPeers.ids.get(peer)
   }

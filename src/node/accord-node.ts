@@ -191,7 +191,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     const connected = new Set(this.network.connectedMembers())
     const peers: PeerStatus[] = []
     for (const member of this.ledger.roster.list()) {
-      if (member.id === this.id) continue
+      if (member.id === this.id || member.until != null) continue
       const peerId = memberPeerId(member)
       const now = statuses.get(peerId)
       const seen = now != null ? { digest: now.digest, at: Date.now() } : this.network.sync.views.get(peerId)

@@ -80,4 +80,36 @@ describe('net: red lines and membership across real nodes', function () {
     await brNode.network.dial(back.multiaddrs[0]!)
     await waitFor(() => back.network.connectedMembers().includes('BR'), 'JP to hold a connection with BR')
   })
+
+  it('a member removed by vote is cut off: every node drops its links, refuses its redials, and its later records never land', async () => {
+    const ids = ['GB', 'US', 'JP', 'FR', 'KE']
+    c = await cluster(ids, [['GB', 'US'], ['US', 'JP'], ['JP', 'FR'], ['FR', 'KE'], ['KE', 'GB']])
+    const c2 = c
+    const m = (id: string): AccordNode => c2.nodes.get(id)!
+    await converged([...c2.nodes.values()])
+    const ok = async (id: string, kind: string, body: object): Promise<void> => { const a = await m(id).submit(kind, body); assert.equal(a.verdict, 'accept', `${id} ${kind}: ${a.code} ${a.message}`) }
+    await ok('KE', 'model.register', modelBody('KE', 'ke-1'))
+    await converged([...c2.nodes.values()])
+    const ke = m('KE')
+    const kept = ke.ledger.tip('KE')!.seq
+    await ok('GB', 'member.propose', { proposalId: 'remove-ke', action: 'remove', member: 'KE', lastValidSeq: kept, basis: 0, reason: 'Left the accord' })
+    for (const v of ['US', 'JP', 'FR']) await ok(v, 'member.vote', { proposalId: 'remove-ke', approve: true })
+    const rest = ids.filter(id => id !== 'KE').map(m)
+    await waitFor(() => rest.every(n => n.ledger.roster.get('KE')?.until === kept), 'every remaining member to apply the removal')
+    await waitFor(() => rest.every(n => !n.network.libp2p.getConnections().some(x => x.remotePeer.toString() === ke.peerId)), 'every member to drop its links with KE')
+    // KE's node goes on as if nothing happened: its redials are refused, its new record stays its own.
+    const opened: string[] = []
+    m('GB').network.libp2p.addEventListener('connection:open', e => { opened.push(e.detail.remotePeer.toString()) })
+    await ke.network.dial(m('GB').multiaddrs[0]!).catch(() => undefined)
+    await waitFor(() => !ke.network.libp2p.getConnections().some(x => x.remotePeer.toString() === m('GB').peerId && x.status === 'open'), 'KE\'s redial to be refused')
+    assert.ok(!opened.includes(ke.peerId), 'GB never opened a connection with KE after the removal')
+    const late = await ke.submit('model.register', modelBody('KE', 'ke-2'))
+    await ok('GB', 'model.register', modelBody('GB', 'gb-after'))
+    await converged(rest)
+    for (const n of rest) {
+      assert.equal(n.ledger.state.model('ke-1')?.origin, 'KE', `${n.id} keeps KE's records up to seq ${kept}`)
+      assert.equal(late.id != null && n.ledger.has(late.id), false, `${n.id} never holds KE's later record`)
+      assert.ok(!n.network.connectedMembers().includes('KE'))
+    }
+  })
 })
