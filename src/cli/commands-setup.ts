@@ -4,7 +4,6 @@ import type { Command } from 'commander'
 import { createKey, loadKey, type MemberCard } from '../node/keys.ts'
 import { charterStatus, createCharter, readCharter, signCharter, writeCharter } from '../node/charter.ts'
 import { loadConfig, type NodeConfig } from '../node/config.ts'
-import { startNodeService } from '../node/service.ts'
 import { CliError, collect } from './client.ts'
 
 function readJson (path: string, what: string): unknown {
@@ -89,6 +88,8 @@ export function setupCommands (program: Command): void {
         observers: o.observer as string[]
       }
       const config = loadConfig(o.config as string | undefined, flags)
+      // The node's parts (libp2p, the store, the API) load only when a node starts (see commands-drill.ts).
+      const { startNodeService } = await import('../node/service.ts')
       const running = await startNodeService(config)
       process.stderr.write(`accord: ${config.id} running; API ${running.apiUrl} (token in ${config.data}/api-token); P2P ${running.node.multiaddrs.join(' ')}\n`)
       await new Promise<void>(resolve => {

@@ -2,7 +2,7 @@
  * Runtime schema checks: TypeBox describes (and gives JSON Schema for the API), Ajv checks.
  * A failure names the field as a dotted path, e.g. `body.severity`.
  */
-import { Ajv, type ErrorObject } from 'ajv'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import type { TSchema } from '@sinclair/typebox'
 
 const ajv = new Ajv({ allErrors: false, strict: true, coerceTypes: false, useDefaults: false })
@@ -25,10 +25,15 @@ function oneOf (errors: ErrorObject[], first: ErrorObject): string {
   return allowed.length > 1 ? `must be one of ${allowed.join(', ')}` : `must be ${allowed[0] ?? 'a fixed value'}`
 }
 
-/** Compiles a schema once; the returned check says what is wrong and where, or nothing. */
+/**
+ * Compiles a schema once, at its first check (a CLI call that checks nothing, such as `accord
+ * view`, then starts without compiling every kind's schema); the returned check says what is
+ * wrong and where, or nothing.
+ */
 export function compile (schema: TSchema, prefix = ''): Check {
-  const validate = ajv.compile(schema)
+  let compiled: ValidateFunction | undefined
   return (value: unknown) => {
+    const validate = compiled ??= ajv.compile(schema)
     if (validate(value)) return undefined
     const err = validate.errors?.[0]
     if (err == null) return { field: prefix, message: 'invalid' }
