@@ -23,6 +23,13 @@ export interface DialerInit {
   onUnreachable?: (target: string, reason: string, attempts: number) => void
 }
 
+/**
+ * A link shorter than this counts as a failed dial: a peer whose gate refuses this node (it does
+ * not count it as a member: not admitted yet, or removed) lets the connection open and closes
+ * it at once, and redialling that at once every time would loop twice a second for ever.
+ */
+const STABLE_LINK_MS = 10_000
+
 /** Whether the `attempts`-th failure in a row is worth telling the operator of. */
 const worthTelling = (attempts: number): boolean => attempts === 1 || attempts % 10 === 0
 /** The error's own message, without libp2p's stack or wrapping. */
@@ -36,6 +43,10 @@ export class Dialer {
   /** Bootstrap addresses given without a peer id: dialed until the peer behind them is known. */
   readonly #unnamed: Multiaddr[] = []
   readonly #attempts = new Map<string, number>()
+  /** When each open link to a peer opened (see STABLE_LINK_MS). */
+  readonly #connectedAt = new Map<string, number>()
+  /** Peers whose links keep being cut: not dialled (top-ups included) before this time. */
+  readonly #holdUntil = new Map<string, number>()
   readonly #timers = new Map<string, NodeJS.Timeout>()
   #tick?: NodeJS.Timeout
   #running = false
@@ -76,7 +87,7 @@ export class Dialer {
 
   /** Dials every kept peer now (after a partition heals, say). */
   redialAll (): void {
-    for (const peer of this.#keep.keys()) { this.#attempts.delete(peer); this.#schedule(peer, 0) }
+    for (const peer of this.#keep.keys()) { this.#attempts.delete(peer); this.#holdUntil.delete(peer); this.#schedule(peer, 0) }
   }
 
   #connected (peer: string): boolean {
@@ -94,17 +105,28 @@ export class Dialer {
   }
 
   async #dial (peer: string): Promise<void> {
-    if (!this.#running || this.#connected(peer) || (this.#init.blocked?.(peer) ?? false)) return
+    if (!this.#running || this.#connected(peer) || (this.#init.blocked?.(peer) ?? false) || this.#held(peer)) return
     try {
       await this.#libp2p.dial(peerIdFromString(peer), { signal: AbortSignal.timeout(5_000) })
-      this.#attempts.delete(peer)
     } catch (err) {
-      const n = (this.#attempts.get(peer) ?? 0) + 1
-      this.#attempts.set(peer, n)
-      if (this.#keep.has(peer) && worthTelling(n)) this.#init.onUnreachable?.(peer, reasonOf(err), n)
-      const base = Math.min(NET_DEFAULTS.redialMaxMs, NET_DEFAULTS.redialMinMs * 2 ** (n - 1))
-      if (this.#keep.has(peer)) this.#schedule(peer, base / 2 + Math.random() * base / 2)
+      this.#failed(peer, reasonOf(err))
     }
+  }
+
+  /** Failures in a row with `peer` (failed dials and links cut at once); 0 after a stable link. */
+  failuresWith (peer: string): number { return this.#attempts.get(peer) ?? 0 }
+
+  #held (peer: string): boolean { return (this.#holdUntil.get(peer) ?? 0) > Date.now() }
+
+  /** One more failure in a row with `peer`: told (sometimes), and the next dial backs off. */
+  #failed (peer: string, reason: string): void {
+    const n = (this.#attempts.get(peer) ?? 0) + 1
+    this.#attempts.set(peer, n)
+    if (this.#keep.has(peer) && worthTelling(n)) this.#init.onUnreachable?.(peer, reason, n)
+    const base = Math.min(NET_DEFAULTS.redialMaxMs, NET_DEFAULTS.redialMinMs * 2 ** (n - 1))
+    const delay = base / 2 + Math.random() * base / 2
+    this.#holdUntil.set(peer, Date.now() + delay)
+    if (this.#keep.has(peer) && this.#init.isMember(peer)) this.#schedule(peer, delay)
   }
 
   /** Dials an address whose peer is not known yet; the peer found there is kept from then on. */
@@ -123,11 +145,19 @@ export class Dialer {
   }
 
   #onConnect = (evt: CustomEvent<PeerId>): void => {
-    this.#attempts.delete(evt.detail.toString())
+    this.#connectedAt.set(evt.detail.toString(), Date.now())
   }
 
   #onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const peer = evt.detail.toString()
+    const opened = this.#connectedAt.get(peer)
+    this.#connectedAt.delete(peer)
+    if (opened != null && Date.now() - opened < STABLE_LINK_MS) {
+      this.#failed(peer, 'the peer closed the link right after it opened (its gate may not count this node as a member: not admitted yet, or removed)')
+      return
+    }
+    this.#attempts.delete(peer)
+    this.#holdUntil.delete(peer)
     if (this.#keep.has(peer) && this.#init.isMember(peer)) this.#schedule(peer, NET_DEFAULTS.redialMinMs)
   }
 
@@ -140,7 +170,7 @@ export class Dialer {
     if (want <= 0) return
     const known = await this.#libp2p.peerStore.all()
     const candidates = known.map(p => p.id.toString())
-      .filter(p => p !== this.#libp2p.peerId.toString() && !connected.has(p) && this.#init.isMember(p) && !(this.#init.blocked?.(p) ?? false))
+      .filter(p => p !== this.#libp2p.peerId.toString() && !connected.has(p) && this.#init.isMember(p) && !(this.#init.blocked?.(p) ?? false) && !this.#held(p))
     for (const peer of candidates.slice(0, want)) void this.#dial(peer)
   }
 }

@@ -38,6 +38,9 @@ describe('net: members only, and misbehaviour is contained', function () {
       assert.ok(!n.network.connectedMembers().includes('XX'))
     }
     assert.ok(!seen.includes(outsider.peerId), 'GB never had a connection open with the outsider')
+    // Each refused link counts as a failure, so the outsider backs off instead of redialling
+    // twice a second for ever (links cut at once used to reset the count).
+    await waitFor(() => outsider!.network.dialer.failuresWith(gb.peerId) >= 3, 'the outsider\'s redials to GB to back off')
   })
 
   it('a member pushing forged, tampered and malformed gossip: all rejected, honest records flow, its score goes negative', async () => {
