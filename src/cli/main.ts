@@ -33,6 +33,9 @@ governanceCommands(program)
 demoCommand(program)
 drillCommand(program)
 
+// Output piped into `head` and the like: the reader left, which is not an error of ours.
+process.stdout.on('error', err => { if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0); throw err })
+
 try {
   await program.parseAsync(process.argv)
 } catch (err) {

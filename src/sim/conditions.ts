@@ -75,7 +75,7 @@ function holds (nodes: AccordNode[], labels: string[], ctx: DrillContext, want: 
     if (ids.length === 0) { problems.push(`no record "${label}" was written yet`); continue }
     for (const id of ids) {
       const wrong = nodes.filter(n => n.ledger.has(id) !== want).map(n => n.id)
-      if (wrong.length > 0) { problems.push(`${some(wrong)} ${want ? 'lack' : 'hold'} ${label}`); continue }
+      if (wrong.length > 0) { problems.push(`${some(wrong)} ${want ? (wrong.length === 1 ? 'lacks' : 'lack') : (wrong.length === 1 ? 'holds' : 'hold')} ${label}`); continue }
       if (!want || withinMs == null) continue
       const written = ctx.obs.writtenAt(id)
       const late = nodes.map(n => ({ id: n.id, ms: (ctx.obs.firstHeld(n.id, id) ?? Infinity) - (written ?? 0) })).filter(x => x.ms > withinMs)

@@ -155,9 +155,10 @@ function redlineFigures (state: State, obs: Observations, live: string[], timeli
     const confirmations = [...(state.confirmations.get(r.declarationId)?.values() ?? [])].filter(c => c.origin !== decl.origin)
     const at = (node: string, id: string): number | undefined => obs.firstHeld(node, id)
     const milestones: Milestone[] = [milestone(`declared by ${decl.origin}`, 'declared', live.map(n => at(n, decl.recordId)), base, live.length)]
+    let confirmedAt: Array<number | undefined> = []
     if (r.confirmed) {
       // A node sees the crossing confirmed once it holds the declaration and quorum − 1 confirmations.
-      const confirmedAt = live.map(n => {
+      confirmedAt = live.map(n => {
         const d = at(n, decl.recordId)
         const c = sorted(confirmations.map(x => at(n, x.recordId) ?? Infinity))
         const needed = r.quorum - 1
@@ -172,8 +173,10 @@ function redlineFigures (state: State, obs: Observations, live: string[], timeli
         const record = state.shutdowns.get(m.modelId)?.get(m.attestedBy)
         if (record != null) milestones.push(milestone(`shut down: ${where}`, 'shut-down', live.map(n => at(n, record.recordId)), base, live.length))
       } else if (m.status === 'overdue' && r.deadline != null) {
-        const d = r.deadline - base
-        milestones.push({ label: `OVERDUE: ${where}`, kind: 'overdue', first: d, median: d, last: d, nodes: live.length, of: live.length })
+        // A node sees the model overdue at the deadline, or when it first sees the crossing
+        // confirmed if that came later (it could not know before).
+        const deadline = r.deadline
+        milestones.push(milestone(`OVERDUE: ${where}`, 'overdue', confirmedAt.map(t => t == null ? undefined : Math.max(t, deadline)), base, live.length))
       }
     }
     out.push({

@@ -38,7 +38,7 @@ export function parseScenario (text: string, baseDir: string, opts: LoadOptions 
   const error = yaml.errors[0]
   if (error != null) {
     const pos = error.linePos?.[0]
-    throw new ScenarioError(pos != null ? `line ${pos.line}` : '', `${pos != null ? `line ${pos.line}, column ${pos.col}: ` : ''}${error.message.split('\n')[0] ?? 'invalid YAML'}`)
+    throw new ScenarioError(pos != null ? `line ${pos.line}` : '', `${pos != null ? `line ${pos.line}, column ${pos.col}: ` : ''}${(error.message.split('\n')[0] ?? 'invalid YAML').replace(/ at line \d+, column \d+:?$/, '')}`)
   }
   const raw = yaml.toJS() as unknown
   const declared = raw != null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as { params?: Record<string, unknown> }).params ?? {} : {}

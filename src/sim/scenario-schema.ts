@@ -232,6 +232,8 @@ export interface RawStep extends Record<string, unknown> { at?: number | string,
 
 /** Checks one timeline step against its action's schema; returns the action and the expanded step. */
 export function validateStep (value: unknown, where: string): { kind: ActionKind, step: RawStep } {
+  // A bare action name (`- heal`) is that action with no arguments.
+  if (typeof value === 'string' && (ACTION_KINDS as string[]).includes(value)) value = { [value]: null }
   if (value == null || typeof value !== 'object' || Array.isArray(value)) throw new ScenarioError(where, `${where} must be a mapping with one action (${ACTION_KINDS.join(', ')})`)
   const actions = Object.keys(value).filter(k => (ACTION_KINDS as string[]).includes(k)) as ActionKind[]
   if (actions.length !== 1) {

@@ -72,8 +72,16 @@ timeline:
     assert.match(refused('timeline:\n  - propose: { by: GB, proposal: p-1, admit: US }\n').message, /^timeline\[0\]\.propose\.admit: US is not listed under members\.joining/)
   })
 
+  it('a bare action name is that action with no arguments (`- heal`)', () => {
+    const scenario = parseScenario(HEAD + 'timeline:\n  - partition: { groups: [[europe], [americas, asia]] }\n  - heal\n', SCENARIOS)
+    assert.equal(scenario.timeline.length, 2)
+    assert.match(refused('timeline:\n  - kill\n').message, /^timeline\[0\]\.kill/)
+  })
+
   it('a YAML syntax error names its line; a file error names the file', () => {
-    assert.match(refused('timeline:\n  - register: { by: US, model: [\n').message, /^line \d+, column \d+: /)
+    const yamlError = refused('timeline:\n  - register: { by: US, model: [\n').message
+    assert.match(yamlError, /^line \d+, column \d+: /)
+    assert.doesNotMatch(yamlError, /at line \d+, column \d+:?$/, 'the position is said once')
     const dir = mkdtempSync(join(tmpdir(), 'accord-scenario-'))
     try {
       const file = join(dir, 'bad.yaml')
