@@ -79,7 +79,7 @@ export function governanceCommands (program: Command): void {
   const member = program.command('member').description('membership: propose, vote, list')
   withClient(member.command('propose'))
     .description('propose admitting a member (with its card from `accord init --json`) or removing one')
-    .requiredOption('--id <proposalId>', 'proposal id, e.g. admit-br-2026')
+    .requiredOption('--id <proposalId>', 'proposal id, starting with the proposer\'s member id, e.g. gb-admit-br-2026')
     .option('--admit <card.json>', 'the new member\'s card')
     .option('--remove <ID>', 'the member to remove')
     .option('--last-valid-seq <n>', 'for a removal: its records up to this seq stay valid (default: what this node holds)')

@@ -60,8 +60,8 @@ describe('net: red lines and membership across real nodes', function () {
     const br = new SigningKey(seedFor('BR'))
     const card = { id: 'BR', name: 'Brazil AI Safety Institute', publicKey: br.publicKeyB64, peerId: memberPeerId({ publicKey: br.publicKeyB64 }) }
     const ok = async (id: string, kind: string, body: object): Promise<void> => { const a = await m(id).submit(kind, body); assert.equal(a.verdict, 'accept', `${id} ${kind}: ${a.code} ${a.message}`) }
-    await ok('GB', 'member.propose', { proposalId: 'admit-br', action: 'admit', member: 'BR', card, basis: 0, reason: 'Brazil joins' })
-    for (const v of ['US', 'FR', 'KE']) await ok(v, 'member.vote', { proposalId: 'admit-br', approve: true })
+    await ok('GB', 'member.propose', { proposalId: 'gb-admit-br', action: 'admit', member: 'BR', card, basis: 0, reason: 'Brazil joins' })
+    for (const v of ['US', 'FR', 'KE']) await ok(v, 'member.vote', { proposalId: 'gb-admit-br', approve: true })
     const live = [...c2.nodes.values()]
     await converged(live)
     assert.ok(live.every(x => x.ledger.roster.current('BR')), 'every live node admitted BR')
@@ -92,8 +92,8 @@ describe('net: red lines and membership across real nodes', function () {
     await converged([...c2.nodes.values()])
     const ke = m('KE')
     const kept = ke.ledger.tip('KE')!.seq
-    await ok('GB', 'member.propose', { proposalId: 'remove-ke', action: 'remove', member: 'KE', lastValidSeq: kept, basis: 0, reason: 'Left the accord' })
-    for (const v of ['US', 'JP', 'FR']) await ok(v, 'member.vote', { proposalId: 'remove-ke', approve: true })
+    await ok('GB', 'member.propose', { proposalId: 'gb-remove-ke', action: 'remove', member: 'KE', lastValidSeq: kept, basis: 0, reason: 'Left the accord' })
+    for (const v of ['US', 'JP', 'FR']) await ok(v, 'member.vote', { proposalId: 'gb-remove-ke', approve: true })
     const rest = ids.filter(id => id !== 'KE').map(m)
     await waitFor(() => rest.every(n => n.ledger.roster.get('KE')?.until === kept), 'every remaining member to apply the removal')
     await waitFor(() => rest.every(n => !n.network.libp2p.getConnections().some(x => x.remotePeer.toString() === ke.peerId)), 'every member to drop its links with KE')

@@ -50,10 +50,10 @@ describe('node service start', function () {
     // Not in the charter, and nowhere to learn of an admission from: a clear refusal.
     await assert.rejects(startNodeService(config([]), quiet), /does not list BR; a member admitted later starts with --bootstrap/)
 
-    const proposed = await call(gb, 'POST', '/v1/records', { body: { kind: 'member.propose', body: { proposalId: 'admit-br', action: 'admit', member: 'BR', card, basis: 0, reason: 'Brazil joins' } } })
+    const proposed = await call(gb, 'POST', '/v1/records', { body: { kind: 'member.propose', body: { proposalId: 'gb-admit-br', action: 'admit', member: 'BR', card, basis: 0, reason: 'Brazil joins' } } })
     assert.equal(proposed.status, 201, JSON.stringify(proposed.json))
     await waitFor(() => us.node.digest() === gb.node.digest(), 'US to hold the proposal')
-    const voted = await call(us, 'POST', '/v1/records', { body: { kind: 'member.vote', body: { proposalId: 'admit-br', approve: true } } })
+    const voted = await call(us, 'POST', '/v1/records', { body: { kind: 'member.vote', body: { proposalId: 'gb-admit-br', approve: true } } })
     assert.equal(voted.status, 201, JSON.stringify(voted.json))
     await waitFor(() => gb.node.ledger.roster.current('BR'), 'GB to admit BR')
 

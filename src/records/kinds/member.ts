@@ -27,8 +27,12 @@ export const memberPropose = defineKind({
     basis: Type.Integer({ minimum: 0 }),
     reason: Type.String({ minLength: 1, maxLength: 4000 })
   }, { additionalProperties: false }),
-  example: { proposalId: 'admit-br-2026', action: 'admit', member: 'BR', card: { id: 'BR', name: 'Brazil AI Safety Institute', publicKey: 'Z2xhc3Nlcy1vbi10aGUtdGFibGUtYW5kLWEtY3VwLTAx', peerId: '12D3KooW...' }, basis: 0, reason: 'Brazil joins the federation under the 2026 accord.' },
+  example: { proposalId: 'gb-admit-br-2026', action: 'admit', member: 'BR', card: { id: 'BR', name: 'Brazil AI Safety Institute', publicKey: 'Z2xhc3Nlcy1vbi10aGUtdGFibGUtYW5kLWEtY3VwLTAx', peerId: '12D3KooW...' }, basis: 0, reason: 'Brazil joins the federation under the 2026 accord.' },
   authorize (body, origin, state) {
+    // The id names its proposer, so no one else can post a proposal under an id others voted on
+    // (votes name only the id): this depends on the record alone, the same on every node.
+    const prefix = `${origin.toLowerCase()}-`
+    if (!body.proposalId.startsWith(prefix)) throw reject(RejectCode.SCHEMA, `body.proposalId must start with "${prefix}" (its proposer's id), e.g. ${prefix}${body.action}-${body.member.toLowerCase()}`, 'body.proposalId')
     if (body.action === 'admit' && (body.card == null || body.card.id !== body.member)) throw reject(RejectCode.SCHEMA, 'an admission carries the new member\'s card, with the same id', 'body.card')
     if (body.action === 'remove' && body.lastValidSeq == null) throw reject(RejectCode.SCHEMA, 'a removal says up to which seq the member\'s records stay valid', 'body.lastValidSeq')
     if (state.owns(origin, 'proposal', body.proposalId)) throw reject(RejectCode.CONFLICT, `proposal ${body.proposalId} already made by ${origin}`, 'body.proposalId')
@@ -45,7 +49,7 @@ export const memberVote = defineKind({
   name: 'member.vote',
   description: 'A member\'s vote on a membership proposal; one vote per member per proposal.',
   schema: Type.Object({ proposalId: ObjectId, approve: Type.Boolean(), note: Type.Optional(Type.String({ maxLength: 4000 })) }, { additionalProperties: false }),
-  example: { proposalId: 'admit-br-2026', approve: true },
+  example: { proposalId: 'gb-admit-br-2026', approve: true },
   authorize (body, origin, state) {
     if (state.hasSaid(origin, `vote:${body.proposalId}`)) throw reject(RejectCode.CONFLICT, `${origin} already voted on ${body.proposalId}; a member votes once`, 'body.proposalId')
     if (state.owns(origin, 'proposal', body.proposalId)) throw reject(RejectCode.CONFLICT, `${origin} made proposal ${body.proposalId}; its proposal is its vote`, 'body.proposalId')
