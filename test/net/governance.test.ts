@@ -7,6 +7,15 @@ import type { AccordNode } from '../../src/node/accord-node.ts'
 
 const statusOf = (node: AccordNode) => redlines(node.ledger.state, Date.now())[0]
 
+/** A ring of five founders, converged; `m` finds a running node, `ok` submits and insists it was accepted. */
+async function fiveInARing (): Promise<{ c: Cluster, m: (id: string) => AccordNode, ok: (id: string, kind: string, body: object) => Promise<void> }> {
+  const c = await cluster(['GB', 'US', 'JP', 'FR', 'KE'], [['GB', 'US'], ['US', 'JP'], ['JP', 'FR'], ['FR', 'KE'], ['KE', 'GB']])
+  const m = (id: string): AccordNode => c.nodes.get(id)!
+  const ok = async (id: string, kind: string, body: object): Promise<void> => { const a = await m(id).submit(kind, body); assert.equal(a.verdict, 'accept', `${id} ${kind}: ${a.code} ${a.message}`) }
+  await converged([...c.nodes.values()])
+  return { c, m, ok }
+}
+
 describe('net: red lines and membership across real nodes', function () {
   this.timeout(120_000)
   let c: Cluster | undefined
@@ -49,17 +58,14 @@ describe('net: red lines and membership across real nodes', function () {
   })
 
   it('a new institute is admitted by vote while one member is offline; the member returns, catches up, accepts its records and its connection', async () => {
-    const ids = ['GB', 'US', 'JP', 'FR', 'KE']
     // BR is not in the charter: it has a key (seedFor('BR')) but the roster lists only the five.
-    c = await cluster(ids, [['GB', 'US'], ['US', 'JP'], ['JP', 'FR'], ['FR', 'KE'], ['KE', 'GB']])
-    const c2 = c
-    const m = (id: string): AccordNode => c2.nodes.get(id)!
-    await converged([...c2.nodes.values()])
+    const ring = await fiveInARing()
+    const { m, ok } = ring
+    const c2 = c = ring.c
     const jp = m('JP')
     await jp.stop(); c2.nodes.delete('JP')
     const br = new SigningKey(seedFor('BR'))
     const card = { id: 'BR', name: 'Brazil AI Safety Institute', publicKey: br.publicKeyB64, peerId: memberPeerId({ publicKey: br.publicKeyB64 }) }
-    const ok = async (id: string, kind: string, body: object): Promise<void> => { const a = await m(id).submit(kind, body); assert.equal(a.verdict, 'accept', `${id} ${kind}: ${a.code} ${a.message}`) }
     await ok('GB', 'member.propose', { proposalId: 'gb-admit-br', action: 'admit', member: 'BR', card, basis: 0, reason: 'Brazil joins' })
     for (const v of ['US', 'FR', 'KE']) await ok(v, 'member.vote', { proposalId: 'gb-admit-br', approve: true })
     const live = [...c2.nodes.values()]
@@ -82,12 +88,10 @@ describe('net: red lines and membership across real nodes', function () {
   })
 
   it('a member removed by vote is cut off: every node drops its links, refuses its redials, and its later records never land', async () => {
-    const ids = ['GB', 'US', 'JP', 'FR', 'KE']
-    c = await cluster(ids, [['GB', 'US'], ['US', 'JP'], ['JP', 'FR'], ['FR', 'KE'], ['KE', 'GB']])
-    const c2 = c
-    const m = (id: string): AccordNode => c2.nodes.get(id)!
-    await converged([...c2.nodes.values()])
-    const ok = async (id: string, kind: string, body: object): Promise<void> => { const a = await m(id).submit(kind, body); assert.equal(a.verdict, 'accept', `${id} ${kind}: ${a.code} ${a.message}`) }
+    const ring = await fiveInARing()
+    const { m, ok } = ring
+    const c2 = c = ring.c
+    const ids = [...c2.nodes.keys()]
     await ok('KE', 'model.register', modelBody('KE', 'ke-1'))
     await converged([...c2.nodes.values()])
     const ke = m('KE')
