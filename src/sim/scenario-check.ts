@@ -117,6 +117,8 @@ export function checkScenario (doc: ScenarioDoc, members: DrillMember[]): Scenar
     if (kind === 'propose') {
       if ((args.admit == null) === (args.remove == null)) fail(at, 'say either admit: <ID> or remove: <ID>')
       if (args.admit != null) joining(args.admit as string, `${at}.admit`)
+      const prefix = `${String(args.by).toLowerCase()}-`
+      if (!String(args.proposal).startsWith(prefix)) fail(`${at}.proposal`, `a proposal id starts with its proposer's id: "${prefix}${String(args.proposal)}", not "${String(args.proposal)}"`)
     }
     if (kind === 'record' && kindOf(args.kind as string) == null) fail(`${at}.kind`, `"${String(args.kind)}" is not a record kind`)
     if (kind === 'start') joining(args.node as string, `${at}.node`)
