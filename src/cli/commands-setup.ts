@@ -5,6 +5,7 @@ import { createKey, loadKey, type MemberCard } from '../node/keys.ts'
 import { charterStatus, createCharter, readCharter, signCharter, writeCharter } from '../node/charter.ts'
 import { loadConfig, type NodeConfig } from '../node/config.ts'
 import { CliError, collect } from './client.ts'
+import { DEFAULT_SETTINGS } from '../records/settings.ts'
 
 function readJson (path: string, what: string): unknown {
   try {
@@ -28,17 +29,28 @@ export function setupCommands (program: Command): void {
       else console.log(`member ${card.id} (${card.name})\npublic key ${card.publicKey}\npeer id    ${card.peerId}\nkey stored in ${o.data}/member.key (mode 0600)`)
     })
 
+  program.command('card')
+    .description('print this member\'s public card again, from the key in its data directory')
+    .requiredOption('--data <dir>', 'the node\'s data directory')
+    .option('--json', 'print the card as JSON')
+    .action((o: { data: string, json?: boolean }) => {
+      const { card } = loadKey(o.data)
+      if (o.json === true) console.log(JSON.stringify(card, null, 2))
+      else console.log(`member ${card.id} (${card.name})\npublic key ${card.publicKey}\npeer id    ${card.peerId}`)
+    })
+
   const charter = program.command('charter').description('the federation\'s charter: its founders and settings, signed by every founder')
   charter.command('create')
     .description('make an unsigned charter from the founders\' cards (from `accord init --json`)')
     .requiredOption('--card <file>', 'a founder\'s card (repeat for each founder)', collect)
     .requiredOption('--out <file>', 'where to write the charter')
     .option('--federation <name>', 'the federation\'s name', 'Accord federation')
-    .option('--settings <file>', 'JSON settings replacing the defaults (quorums, thresholds, red lines)')
+    .option('--settings <file>', 'JSON object of settings; each field given replaces the default\'s (quorums, thresholds, deadlines, red lines)')
     .action((o: { card: string[], out: string, federation: string, settings?: string }) => {
       const cards = o.card.map(f => readJson(f, 'card') as MemberCard)
-      const settings = o.settings != null ? readJson(o.settings, 'settings') : undefined
-      const made = createCharter(cards, o.federation, settings as never)
+      const given = o.settings != null ? readJson(o.settings, 'settings') : undefined
+      if (given != null && (typeof given !== 'object' || Array.isArray(given))) throw new CliError(`settings ${String(o.settings)}: a JSON object of settings, e.g. {"redlineQuorum": 2}`)
+      const made = createCharter(cards, o.federation, { ...DEFAULT_SETTINGS, ...(given as object | undefined) } as never)
       writeCharter(o.out, made)
       console.log(`charter for ${made.members.length} founders written to ${o.out}; each founder now runs: accord charter sign ${o.out} --data <their data dir>`)
     })

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { accord, startNode } from './run-cli.ts'
 import { freePort } from '../ports.ts'
 import { waitFor } from '../fixtures.ts'
+import { DEFAULT_SETTINGS } from '../../src/records/index.ts'
 
 describe('cli: end to end through the real accord command', function () {
   this.timeout(180_000)
@@ -128,6 +129,14 @@ describe('cli: end to end through the real accord command', function () {
       writeFileSync(join(dir, 'KE.card.json'), card.stdout)
       assert.equal((await accord(['charter', 'create', '--card', join(dir, 'KE.card.json'), '--out', join(solo, 'charter.json')])).code, 0)
       assert.equal((await accord(['charter', 'sign', join(solo, 'charter.json'), '--data', join(solo, 'KE')])).code, 0)
+      // The card again, from the key (init refuses to run twice), and settings given in part.
+      const again = await accord(['card', '--data', join(solo, 'KE'), '--json'])
+      assert.deepEqual(JSON.parse(again.stdout), JSON.parse(card.stdout))
+      writeFileSync(join(solo, 'settings.json'), '{"redlineQuorum": 2}')
+      assert.equal((await accord(['charter', 'create', '--card', join(dir, 'KE.card.json'), '--out', join(solo, 'charter2.json'), '--settings', join(solo, 'settings.json')])).code, 0)
+      const settings = (JSON.parse(readFileSync(join(solo, 'charter2.json'), 'utf8')) as { settings: Record<string, unknown> }).settings
+      assert.equal(settings.redlineQuorum, 2)
+      assert.equal(settings.membershipQuorum, DEFAULT_SETTINGS.membershipQuorum, 'the rest are the defaults')
       const base = ['node', '--id', 'KE', '--data', join(solo, 'KE'), '--charter', join(solo, 'charter.json'), '--log-level', 'silent']
       const p2p = await accord([...base, '--listen', `/ip4/127.0.0.1/tcp/${taken}`, '--api-port', '0'])
       assert.equal(p2p.code, 1)
