@@ -18,9 +18,9 @@ export function strParam (query: Record<string, unknown>, name: string): string 
 }
 
 /** Reads an optional query parameter that must be one of `allowed`, or says which values it may take. */
-export function oneOfParam (query: Record<string, unknown>, name: string, allowed: readonly string[], what = 'one of'): string | undefined {
+export function oneOfParam (query: Record<string, unknown>, name: string, allowed: readonly string[]): string | undefined {
   const raw = strParam(query, name)
-  if (raw != null && !allowed.includes(raw)) throw new ApiError(400, 'bad-query', `${name} must be ${what} ${allowed.map(a => `"${a}"`).join(', ')}`, name)
+  if (raw != null && !allowed.includes(raw)) throw new ApiError(400, 'bad-query', `${name} must be one of ${allowed.map(a => `"${a}"`).join(', ')}`, name)
   return raw
 }
 

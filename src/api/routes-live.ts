@@ -7,7 +7,7 @@ const HEARTBEAT_MS = 15_000
 
 export function liveRoutes (ctx: ApiContext): FastifyPluginAsync {
   return async (app) => {
-    app.get('/v1/health', async () => ({ ok: true, id: ctx.node.id, digest: ctx.node.digest(), peers: ctx.node.network.connectedMembers().length, equivocations: ctx.node.ledger.forkProofs().length }))
+    app.get('/v1/health', async () => ({ ok: true, id: ctx.node.id, digest: ctx.node.digest(), peers: ctx.node.network.connectedMembers().length, equivocations: ctx.node.ledger.state.forks.size }))
 
     app.get('/v1/view', async () => await ctx.node.view())
 

@@ -1,7 +1,7 @@
 /** Commands that talk to a running node's API: submit, model, incident, records, view, tail. */
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { KINDS, unknownKindMessage } from '../records/index.ts'
+import { kindOf, unknownKindMessage } from '../records/index.ts'
 import { ApiClient, CliError, DEFAULT_NODE, type ClientOptions, collect } from './client.ts'
 import { formatEvent, formatRecord, formatView } from './format.ts'
 
@@ -34,10 +34,10 @@ export function clientCommands (program: Command): void {
     .option('--body <json>', 'the record body as JSON text')
     .option('--example', 'print an example body for this kind and exit')
     .action(async (kind: string, o: ClientOptions & { file?: string, body?: string, example?: boolean, json?: boolean }) => {
-      const known = KINDS.find(k => k.name === kind)
       if (o.example === true) {
+        const known = kindOf(kind)
         if (known == null) throw new CliError(unknownKindMessage(kind))
-        console.log(JSON.stringify(known.example, null, 2))
+        console.log(JSON.stringify(known.kind.example, null, 2))
         return
       }
       const text = o.file != null ? readFileSync(o.file, 'utf8') : o.body

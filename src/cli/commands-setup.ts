@@ -15,6 +15,11 @@ function readJson (path: string, what: string): unknown {
   }
 }
 
+/** A member's public card, as JSON or for reading. */
+function printCard (card: MemberCard, json: boolean): void {
+  console.log(json ? JSON.stringify(card, null, 2) : `member ${card.id} (${card.name})\npublic key ${card.publicKey}\npeer id    ${card.peerId}`)
+}
+
 export function setupCommands (program: Command): void {
   program.command('init')
     .description('make this member\'s Ed25519 key in its data directory and print its public card')
@@ -25,8 +30,8 @@ export function setupCommands (program: Command): void {
     .action((o: { id: string, name: string, data: string, json?: boolean }) => {
       if (!/^[A-Z][A-Z0-9-]{1,15}$/.test(o.id)) throw new CliError(`--id ${o.id}: a member id is upper-case letters, digits or '-', 2–16 long, e.g. GB`)
       const card = createKey(o.data, o.id, o.name)
-      if (o.json === true) console.log(JSON.stringify(card, null, 2))
-      else console.log(`member ${card.id} (${card.name})\npublic key ${card.publicKey}\npeer id    ${card.peerId}\nkey stored in ${o.data}/member.key (mode 0600)`)
+      printCard(card, o.json === true)
+      if (o.json !== true) console.log(`key stored in ${o.data}/member.key (mode 0600)`)
     })
 
   program.command('card')
@@ -34,9 +39,7 @@ export function setupCommands (program: Command): void {
     .requiredOption('--data <dir>', 'the node\'s data directory')
     .option('--json', 'print the card as JSON')
     .action((o: { data: string, json?: boolean }) => {
-      const { card } = loadKey(o.data)
-      if (o.json === true) console.log(JSON.stringify(card, null, 2))
-      else console.log(`member ${card.id} (${card.name})\npublic key ${card.publicKey}\npeer id    ${card.peerId}`)
+      printCard(loadKey(o.data).card, o.json === true)
     })
 
   const charter = program.command('charter').description('the federation\'s charter: its founders and settings, signed by every founder')

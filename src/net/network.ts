@@ -159,6 +159,11 @@ export class Network {
     return this.#memberPeers.ids.get(peer)
   }
 
+  /** Peer ids of members with an open connection. */
+  #connectedMemberPeers (): string[] {
+    return [...new Set(this.libp2p.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer.toString()))].filter(p => this.memberOf(p) != null)
+  }
+
   /** Member ids with an open connection. */
   connectedMembers (): string[] {
     const ids = new Set<string>()
@@ -208,19 +213,14 @@ export class Network {
   }
 
   /**
-   * Publishes a record already durably in the ledger, by gossip. If no peer took it (links still opening their gossip
-   * streams, or none open), every connected member is offered a sync round now, so the record
+   * Publishes a record already durably in the ledger, by gossip. If no peer took it (links still
+   * opening their gossip streams, or none open), every connected member is offered a sync round now, so the record
    * does not wait for the next periodic round; members that connect later get it from the round
    * every new link runs.
    */
   async publish (bytes: Uint8Array): Promise<number> {
     const sent = await this.gossip.publish(bytes).catch(() => 0)
-    if (sent === 0) {
-      for (const c of this.libp2p.getConnections()) {
-        const peer = c.remotePeer.toString()
-        if (c.status === 'open' && this.memberOf(peer) != null) void this.sync.request(peer, 'manual')
-      }
-    }
+    if (sent === 0) for (const peer of this.#connectedMemberPeers()) void this.sync.request(peer, 'manual')
     return sent
   }
 
@@ -230,7 +230,7 @@ export class Network {
    */
   async peerStatuses (): Promise<Map<string, PeerStatusAnswer>> {
     const ours = this.#ledger.digest()
-    const peers = [...new Set(this.libp2p.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer.toString()))].filter(p => this.memberOf(p) != null)
+    const peers = this.#connectedMemberPeers()
     const answers = await Promise.all(peers.map(async p => [p, await askStatus(this.libp2p, p)] as const))
     const out = new Map<string, PeerStatusAnswer>()
     for (const [peer, answer] of answers) {

@@ -149,9 +149,6 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     }
   }
 
-  /** Whether writes go ahead at once (see `submit`). */
-  get writable (): boolean { return this.#writable }
-
   async stop (): Promise<void> {
     clearTimeout(this.#settleTimer)
     this.#settled.resolve() // a write still waiting then fails on the closed store
@@ -203,7 +200,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
         ...(seen != null && peerDigest != null ? { digest: peerDigest, agrees: peerDigest === digest, seenAt: seen.at } : {})
       })
     }
-    const frozen = this.ledger.forkProofs().map(({ fork }) => ({ origin: fork.origin, seq: fork.seq, ids: fork.ids }))
+    const frozen = [...this.ledger.state.forks.values()].sort((a, b) => a.origin.localeCompare(b.origin))
     return { id: this.id, digest, vector: this.ledger.vector(), counts: Object.fromEntries(this.ledger.state.countsByKind), peers, frozen }
   }
 }

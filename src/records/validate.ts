@@ -48,11 +48,14 @@ export function validate (bytes: Uint8Array, roster: Roster, view: LedgerView, p
   try {
     return check(bytes, roster, view, prepared)
   } catch (err) {
-    if (err instanceof RecordError) {
-      return { verdict: err.verdict, code: err.code, message: err.message, ...(err.field != null ? { field: err.field } : {}) }
-    }
+    if (err instanceof RecordError) return admissionOf(err)
     throw err
   }
+}
+
+/** The verdict a validator step's error stands for. */
+export function admissionOf (err: RecordError): Admission {
+  return { verdict: err.verdict, code: err.code, message: err.message, ...(err.field != null ? { field: err.field } : {}) }
 }
 
 function check (bytes: Uint8Array, roster: Roster, view: LedgerView, prepared?: Prepared): Admission {

@@ -4,7 +4,7 @@
  * and each condition says one thing. The result is the resolved scenario the runner plays,
  * with durations in ms and every step and expectation knowing where it was written.
  */
-import { DEFAULT_SETTINGS, kindOf, type FederationSettings } from '../records/index.ts'
+import { DEFAULT_SETTINGS, kindOf, proposalPrefix, type FederationSettings } from '../records/index.ts'
 import { parseDuration } from './duration.ts'
 import { CHECKS, ScenarioError, validateExpectation, validateStep, type ActionArgs, type ActionKind, type CheckKind, type Condition, type Expectation, type ScenarioDoc } from './scenario-schema.ts'
 
@@ -117,7 +117,7 @@ export function checkScenario (doc: ScenarioDoc, members: DrillMember[]): Scenar
     if (kind === 'propose') {
       if ((args.admit == null) === (args.remove == null)) fail(at, 'say either admit: <ID> or remove: <ID>')
       if (args.admit != null) joining(args.admit as string, `${at}.admit`)
-      const prefix = `${String(args.by).toLowerCase()}-`
+      const prefix = proposalPrefix(String(args.by))
       if (!String(args.proposal).startsWith(prefix)) fail(`${at}.proposal`, `a proposal id starts with its proposer's id: "${prefix}${String(args.proposal)}", not "${String(args.proposal)}"`)
     }
     if (kind === 'record' && kindOf(args.kind as string) == null) fail(`${at}.kind`, `"${String(args.kind)}" is not a record kind`)

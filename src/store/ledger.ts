@@ -11,7 +11,7 @@
  * signed record at a held (origin, seq) is kept as proof and freezes that chain at the fork.
  */
 import { EventEmitter } from 'node:events'
-import { applyRecord, authorRecord, membership, Roster, State, validate, viewDigest, type Admission, type ChainTip, type FederationSettings, type Fork, type HeldRecord, type LedgerView, type Member, type SigningKey, type VersionVector } from '../records/index.ts'
+import { admissionOf, applyRecord, authorRecord, membership, Roster, State, validate, viewDigest, type Admission, type ChainTip, type FederationSettings, type Fork, type HeldRecord, type LedgerView, type Member, type SigningKey, type VersionVector } from '../records/index.ts'
 import { decodeRecord, MAX_RECORD_BYTES, RecordError, recordId, signingPayloadOf, type Prepared } from '../records/index.ts'
 import type { VerifyPool } from './verify-pool.ts'
 import { PendingBuffer, type PendingLimits } from './pending.ts'
@@ -247,7 +247,7 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
       bytes = authorRecord(key, origin, this.#tips.get(origin), kind, body, time).bytes
     } catch (err) {
       if (!(err instanceof RecordError)) throw err
-      return { verdict: err.verdict, code: err.code, message: err.message, ...(err.field != null ? { field: err.field } : {}) }
+      return admissionOf(err)
     }
     const admission = this.admitMany([bytes], true)[0] as Admission
     return admission.verdict === 'accept' ? { ...admission, bytes } : admission

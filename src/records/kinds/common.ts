@@ -8,9 +8,11 @@ export const ShortText = Type.String({ minLength: 1, maxLength: 200 })
 export const LongText = Type.String({ minLength: 1, maxLength: 16_000 })
 export const Sha256Hex = Type.String({ pattern: '^[0-9a-f]{64}$' })
 
-export const ModelStage = Type.Union([Type.Literal('training'), Type.Literal('deployed')])
+/** The stages a model is registered in. */
+const REGISTERED_STAGES = ['training', 'deployed'] as const
+export const ModelStage = Type.Union(REGISTERED_STAGES.map(s => Type.Literal(s)))
 /** Every stage a model can be in: registered training or deployed, later decommissioned. */
-export const MODEL_STAGES = ['training', 'deployed', 'decommissioned'] as const
+export const MODEL_STAGES = [...REGISTERED_STAGES, 'decommissioned'] as const
 export const SEVERITIES = ['low', 'moderate', 'serious', 'critical'] as const
 export const Relation = Type.Union(['fine-tune', 'copy', 'quantisation', 'merge', 'distillation'].map(r => Type.Literal(r)))
 export const Evaluation = Type.Object({

@@ -9,6 +9,9 @@ import { MemberId } from '../codec.ts'
  * had seen: a proposal takes effect only as the next change after exactly that many, so every
  * node applies the same changes in the same order; once another change wins, it is stale.
  */
+/** What a proposal id starts with: its proposer's id, so no one else can post under an id others voted on. */
+export function proposalPrefix (proposer: string): string { return `${proposer.toLowerCase()}-` }
+
 export const memberPropose = defineKind({
   name: 'member.propose',
   description: 'Proposes to admit a new member (with its card) or remove one; the proposal counts as the proposer\'s vote.',
@@ -31,7 +34,7 @@ export const memberPropose = defineKind({
   authorize (body, origin, state) {
     // The id names its proposer, so no one else can post a proposal under an id others voted on
     // (votes name only the id): this depends on the record alone, the same on every node.
-    const prefix = `${origin.toLowerCase()}-`
+    const prefix = proposalPrefix(origin)
     if (!body.proposalId.startsWith(prefix)) throw reject(RejectCode.SCHEMA, `body.proposalId must start with "${prefix}" (its proposer's id), e.g. ${prefix}${body.action}-${body.member.toLowerCase()}`, 'body.proposalId')
     if (body.action === 'admit' && (body.card == null || body.card.id !== body.member)) throw reject(RejectCode.SCHEMA, 'an admission carries the new member\'s card, with the same id', 'body.card')
     if (body.action === 'remove' && body.lastValidSeq == null) throw reject(RejectCode.SCHEMA, 'a removal says up to which seq the member\'s records stay valid', 'body.lastValidSeq')
