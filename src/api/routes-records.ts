@@ -1,10 +1,18 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { decodeRecord, KINDS, kindOf, unknownKindMessage } from '../records/index.ts'
+import { decodeRecord, isVoid, KINDS, kindOf, unknownKindMessage } from '../records/index.ts'
+import type { StoredRecord } from '../store/sqlite-store.ts'
 import type { ApiContext } from './server.ts'
 import { ApiError } from './errors.ts'
 import { intParam, memberParam, strParam } from './query.ts'
 
 export function recordRoutes (ctx: ApiContext): FastifyPluginAsync {
+  /** A held record as the API shows it; `void` marks a removed member's record past its last valid seq. */
+  const shown = (r: StoredRecord): object => ({
+    ...decodeRecord(r.bytes),
+    id: r.id,
+    receivedAt: r.receivedAt,
+    ...(isVoid(ctx.node.ledger.roster.get(r.origin), r.seq, r.kind) ? { void: true } : {})
+  })
   return async (app) => {
     app.post('/v1/records', async (req, reply) => {
       const input = req.body as { kind?: unknown, body?: unknown } | null
@@ -30,7 +38,7 @@ export function recordRoutes (ctx: ApiContext): FastifyPluginAsync {
       const since = intParam(q, 'since')
       const after = intParam(q, 'after')
       const rows = ctx.node.ledger.store.list({ ...(kind != null ? { kind } : {}), ...(origin != null ? { origin } : {}), ...(since != null ? { since } : {}), ...(after != null ? { after } : {}), limit })
-      const items = rows.map(r => ({ ...decodeRecord(r.bytes), id: r.id, receivedAt: r.receivedAt }))
+      const items = rows.map(shown)
       const last = rows[rows.length - 1]
       return { items, ...(rows.length === limit && last != null ? { next: last.cursor } : {}) }
     })
@@ -39,7 +47,7 @@ export function recordRoutes (ctx: ApiContext): FastifyPluginAsync {
       const { id } = req.params as { id: string }
       const stored = ctx.node.ledger.store.get(id)
       if (stored == null) throw new ApiError(404, 'not-found', `no record ${id}`, 'id')
-      return { ...decodeRecord(stored.bytes), id: stored.id, receivedAt: stored.receivedAt }
+      return shown(stored)
     })
 
     app.get('/v1/kinds', async () => ({

@@ -1,8 +1,8 @@
 /** The records room's public surface: the network, store and node use only what is here. */
 export { MAX_RECORD_BYTES, decodeRecord, canonicalBytes, recordId, signingPayloadOf, type SignedRecord, type UnsignedRecord } from './codec.ts'
-export { RecordError, RejectCode, IgnoreCode, OtherCode, type Verdict, type VerdictCode } from './errors.ts'
+export { RecordError, reject, RejectCode, IgnoreCode, OtherCode, type Verdict, type VerdictCode } from './errors.ts'
 export { SigningKey, verifySignature } from './keys.ts'
-export { Roster, type Member } from './roster.ts'
+export { Roster, isVoid, GOVERNANCE_KINDS, type Member } from './roster.ts'
 export { State, type ModelEntry, type IncidentEntry, type Fork, type Corroboration, type DeclarationEntry, type ProposalEntry, type Statement } from './state.ts'
 export { validate, admissionOf, type Admission, type ChainTip, type LedgerView, type Prepared } from './validate.ts'
 export { authorRecord, type Authored } from './author.ts'

@@ -11,6 +11,20 @@ export interface Member {
   until?: number
 }
 
+/** The kinds that decide membership: never void, so a removal cannot undo what led to it. */
+export const GOVERNANCE_KINDS: ReadonlySet<string> = new Set(['member.propose', 'member.vote'])
+
+/**
+ * Whether a removed member's record is void: held (so every node holds the same chains,
+ * whichever saw the removal first) but folded into nothing. Records past the member's last valid
+ * seq are void, except its votes and proposals: those count by the membership in force at the
+ * change they bear on (a removed member's vote counts for no later change), so voiding them
+ * could undo a change the removal itself came after.
+ */
+export function isVoid (member: Member | undefined, seq: number, kind: string): boolean {
+  return member?.until != null && seq > member.until && !GOVERNANCE_KINDS.has(kind)
+}
+
 export class Roster {
   readonly #members = new Map<string, Member>()
 

@@ -11,7 +11,7 @@ import { IgnoreCode, OtherCode, RecordError, reject, RejectCode, type Verdict, t
 import { verifySignature } from './keys.ts'
 import { kindOf } from './kinds/index.ts'
 import type { HeldRecord } from './held.ts'
-import type { Roster } from './roster.ts'
+import { isVoid, type Roster } from './roster.ts'
 import type { State } from './state.ts'
 
 /** The tip of one origin's chain as held: its last in-chain seq and that record's id. */
@@ -73,9 +73,6 @@ function check (bytes: Uint8Array, roster: Roster, view: LedgerView, prepared?: 
 
   const member = roster.get(envelope.origin)
   if (member == null) throw reject(RejectCode.NOT_MEMBER, `${envelope.origin} is not a member of the federation`, 'origin')
-  if (member.until != null && envelope.seq > member.until) {
-    throw reject(RejectCode.NOT_MEMBER, `${envelope.origin} was removed from the federation; only its records up to seq ${member.until} stay valid`, 'origin')
-  }
 
   const tip = view.tip(envelope.origin)
   const record: HeldRecord = { ...envelope, id }
@@ -110,6 +107,10 @@ function check (bytes: Uint8Array, roster: Roster, view: LedgerView, prepared?: 
   if (envelope.prev !== expectedPrev) {
     throw reject(RejectCode.WRONG_PREV, `prev should be ${expectedPrev ?? 'null'} (the id of ${envelope.origin} seq ${held})`, 'prev')
   }
+  // A removed member's record past its last valid seq is held but void (see `isVoid`): nothing
+  // to authorise, as it changes nothing. Refusing it instead would split the federation between
+  // nodes that held it before they applied the removal and nodes that applied the removal first.
+  if (isVoid(member, envelope.seq, envelope.kind)) return { verdict: 'accept', code: OtherCode.ACCEPTED, message: `accepted as void: ${envelope.origin} was removed, and only its records up to seq ${member.until ?? 0} count`, id, record }
   kind.kind.authorize?.(envelope.body, envelope.origin, view.state)
   return { verdict: 'accept', code: OtherCode.ACCEPTED, message: 'accepted', id, record }
 }

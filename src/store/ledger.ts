@@ -11,8 +11,8 @@
  * signed record at a held (origin, seq) is kept as proof and freezes that chain at the fork.
  */
 import { EventEmitter } from 'node:events'
-import { admissionOf, applyRecord, authorRecord, membership, Roster, State, validate, viewDigest, type Admission, type ChainTip, type FederationSettings, type Fork, type HeldRecord, type LedgerView, type Member, type SigningKey, type VersionVector } from '../records/index.ts'
-import { decodeRecord, MAX_RECORD_BYTES, RecordError, recordId, signingPayloadOf, type Prepared } from '../records/index.ts'
+import { admissionOf, applyRecord, authorRecord, GOVERNANCE_KINDS, isVoid, membership, Roster, State, validate, viewDigest, type Admission, type ChainTip, type FederationSettings, type Fork, type HeldRecord, type LedgerView, type Member, type SigningKey, type VersionVector } from '../records/index.ts'
+import { decodeRecord, MAX_RECORD_BYTES, RecordError, recordId, reject, RejectCode, signingPayloadOf, type Prepared } from '../records/index.ts'
 import type { VerifyPool } from './verify-pool.ts'
 import { PendingBuffer, type PendingLimits } from './pending.ts'
 import { SqliteStore, type StoredRecord } from './sqlite-store.ts'
@@ -236,7 +236,10 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     for (const gap of gaps) this.emit('gap', gap)
     if (this.listenerCount('verdict') > 0) for (const r of results) this.emit('verdict', r)
     const after = this.roster
-    if (after !== before) this.emit('membership', after)
+    if (after !== before) {
+      if (voidingChanged(before, after, this.#tips)) this.#refold()
+      this.emit('membership', after)
+    }
     return results
   }
 
@@ -244,6 +247,8 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
   author (origin: string, key: SigningKey, kind: string, body: object, time?: number): Admission & { bytes?: Uint8Array } {
     let bytes: Uint8Array
     try {
+      const until = this.roster.get(origin)?.until
+      if (until != null) throw reject(RejectCode.NOT_MEMBER, `${origin} was removed from the federation; only its records up to seq ${until} count`, 'origin')
       bytes = authorRecord(key, origin, this.#tips.get(origin), kind, body, time).bytes
     } catch (err) {
       if (!(err instanceof RecordError)) throw err
@@ -279,7 +284,7 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     this.#tips.set(record.origin, { seq: record.seq, head: record.id })
     this.#ids.add(record.id)
     this.#version++
-    applyRecord(this.#state, record)
+    if (!isVoid(this.roster.get(record.origin), record.seq, record.kind)) applyRecord(this.#state, record)
   }
 
   /** Admits waiting records of `origin` that now follow its tip. */
@@ -320,14 +325,40 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     return new State({ genesis: this.#genesis, ...(this.#settings != null ? { settings: this.#settings } : {}) })
   }
 
+  /**
+   * The state again from every record on disk: governance first, as it decides which removed
+   * members' later records are void (records of different origins commute, and governance
+   * never reads the other kinds), then everything else but void records and records past a fork.
+   */
   #refold (): void {
     const state = this.#newState()
-    for (const stored of this.#store.all()) {
-      const tip = this.#tips.get(stored.origin)
-      if (tip == null || stored.seq > tip.seq) continue
-      applyRecord(state, { ...decodeRecord(stored.bytes), id: stored.id })
+    const fold = (kinds: { in: Iterable<string> } | { out: Iterable<string> }, roster?: Roster): void => {
+      for (const stored of this.#store.all(kinds)) {
+        const tip = this.#tips.get(stored.origin)
+        if (tip == null || stored.seq > tip.seq) continue
+        if (roster != null && isVoid(roster.get(stored.origin), stored.seq, stored.kind)) continue
+        applyRecord(state, { ...decodeRecord(stored.bytes), id: stored.id })
+      }
     }
+    fold({ in: GOVERNANCE_KINDS })
+    fold({ out: GOVERNANCE_KINDS }, new Roster(membership(state).members))
     for (const { fork } of this.#store.forks()) state.forks.set(fork.origin, fork)
     this.#state = state
   }
+}
+
+/**
+ * Whether a membership change voids records already folded, or un-voids records left out
+ * (a removal can lose its place to a competing change at the same epoch): a member's last
+ * valid seq changed and its chain reaches past the lower of the two.
+ */
+function voidingChanged (before: Roster, after: Roster, tips: ReadonlyMap<string, ChainTip>): boolean {
+  for (const id of new Set([...before.list(), ...after.list()].map(m => m.id))) {
+    const a = before.get(id)?.until
+    const b = after.get(id)?.until
+    if (a === b) continue
+    const lowest = Math.min(a ?? Infinity, b ?? Infinity)
+    if ((tips.get(id)?.seq ?? 0) > lowest) return true
+  }
+  return false
 }

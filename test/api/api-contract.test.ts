@@ -162,3 +162,29 @@ describe('api: the HTTP contract', function () {
     assert.match(metrics.json, /libp2p_/)
   })
 })
+
+describe('api: a removed member\'s later records', function () {
+  this.timeout(60_000)
+  let s: Services | undefined
+  after(async () => { await s?.stop() })
+
+  it('are listed with void: true and count for nothing', async () => {
+    s = await services(['GB', 'US', 'JP'])
+    const [gb, us, jp] = s.nodes as [Services['nodes'][0], Services['nodes'][0], Services['nodes'][0]]
+    const post = async (node: typeof gb, kind: string, body: object): Promise<void> => {
+      const r = await call(node, 'POST', '/v1/records', { body: { kind, body } })
+      assert.equal(r.status, 201, JSON.stringify(r.json))
+    }
+    await post(jp, 'model.register', modelBody('JP', 'jp-1'))
+    await post(jp, 'model.register', modelBody('JP', 'jp-2'))
+    await waitFor(() => gb.node.ledger.tip('JP')?.seq === 2 && us.node.ledger.tip('JP')?.seq === 2, 'GB and US to hold JP\'s two records')
+    // Only JP's first record stays valid.
+    await post(gb, 'member.propose', { proposalId: 'gb-remove-jp', action: 'remove', member: 'JP', lastValidSeq: 1, basis: 0, reason: 'Left the accord' })
+    await post(us, 'member.vote', { proposalId: 'gb-remove-jp', approve: true })
+    await waitFor(() => [gb, us].every(n => n.node.ledger.roster.get('JP')?.until === 1), 'GB and US to apply the removal')
+    const listed = await call(gb, 'GET', '/v1/records?origin=JP')
+    assert.deepEqual(listed.json.items.map((r: { seq: number, void?: boolean }) => [r.seq, r.void ?? false]), [[1, false], [2, true]])
+    assert.equal((await call(gb, 'GET', '/v1/models/jp-1')).status, 200)
+    assert.equal((await call(gb, 'GET', '/v1/models/jp-2')).status, 404)
+  })
+})

@@ -87,6 +87,40 @@ describe('net: red lines and membership across real nodes', function () {
     await waitFor(() => back.network.connectedMembers().includes('BR'), 'JP to hold a connection with BR')
   })
 
+  it('a removal voted on one side of a partition, while the removed member writes on the other, heals to identical digests: its later record is held and void everywhere', async () => {
+    const ids = ['GB', 'US', 'JP', 'FR', 'KE', 'SG']
+    const c2 = c = await cluster(ids, [['GB', 'US'], ['US', 'JP'], ['JP', 'FR'], ['FR', 'GB'], ['KE', 'SG'], ['SG', 'GB'], ['KE', 'US']])
+    const n = (id: string): AccordNode => c2.nodes.get(id)!
+    const ok = async (id: string, kind: string, body: object): Promise<void> => { const a = await n(id).submit(kind, body); assert.equal(a.verdict, 'accept', `${id} ${kind}: ${a.code} ${a.message}`) }
+    await ok('KE', 'model.register', modelBody('KE', 'ke-1'))
+    await converged([...c2.nodes.values()])
+    const kept = n('KE').ledger.tip('KE')!.seq
+    // GB, US, JP, FR (four of six: the quorum) on one side; KE and SG on the other.
+    const west = ['GB', 'US', 'JP', 'FR'].map(n)
+    const east = ['KE', 'SG'].map(n)
+    for (const x of west) await x.network.block(east.map(e => e.peerId))
+    for (const x of east) await x.network.block(west.map(w => w.peerId))
+    await waitFor(() => east.every(e => e.network.connectedMembers().every(id => ['KE', 'SG'].includes(id))), 'the partition to cut every cross link')
+    await ok('GB', 'member.propose', { proposalId: 'gb-remove-ke', action: 'remove', member: 'KE', lastValidSeq: kept, basis: 0, reason: 'Left the accord' })
+    for (const v of ['US', 'JP', 'FR']) await ok(v, 'member.vote', { proposalId: 'gb-remove-ke', approve: true })
+    await converged(west)
+    // KE, not knowing, registers another model; SG holds it before it learns of the removal.
+    await ok('KE', 'model.register', modelBody('KE', 'ke-2'))
+    await converged(east)
+    assert.equal(n('SG').ledger.state.model('ke-2')?.origin, 'KE', 'SG counts it while KE is a member to it')
+    for (const x of [...west, ...east]) x.network.unblock()
+    const rest = [...west, n('SG')]
+    const digest = await converged(rest, 'the five remaining members to converge')
+    for (const x of rest) {
+      assert.equal(x.ledger.roster.get('KE')?.until, kept, `${x.id} applied the removal`)
+      assert.equal(x.ledger.tip('KE')?.seq, kept + 1, `${x.id} holds KE's later record`)
+      assert.equal(x.ledger.state.model('ke-2'), undefined, `${x.id}: KE's later record is void`)
+      assert.equal(x.ledger.state.model('ke-1')?.origin, 'KE', `${x.id} keeps KE's records up to seq ${kept}`)
+      assert.deepEqual(x.ledger.state.snapshot(), n('GB').ledger.state.snapshot())
+      assert.equal(x.digest(), digest)
+    }
+  })
+
   it('a member removed by vote is cut off: every node drops its links, refuses its redials, and its later records never land', async () => {
     const ring = await fiveInARing()
     const { m, ok } = ring

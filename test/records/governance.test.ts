@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Ledger } from '../../src/store/ledger.ts'
 import { authorRecord, incidentFlags, membership, modelFlags, redlines, SigningKey } from '../../src/records/index.ts'
 import { federation, incidentBody, modelBody, seedFor, Writer } from '../fixtures.ts'
@@ -157,7 +160,7 @@ describe('records: membership by vote', () => {
     assert.equal(m.proposals.find(p => p.proposalId === 'gb-admit-br')?.proposal.origin, 'GB')
   })
 
-  it('double votes are refused; non-members\' votes never land; removed members\' later records are refused', () => {
+  it('double votes are refused; non-members\' votes never land; removed members\' later records are held but void', () => {
     ok(w.write('GB', 'member.propose', { proposalId: 'gb-remove-ke', action: 'remove', member: 'KE', lastValidSeq: 1, basis: 0, reason: 'left' }).bytes)
     ok(w.write('US', 'member.vote', { proposalId: 'gb-remove-ke', approve: true }).bytes)
     const twice = ledger.admit(w.write('US', 'member.vote', { proposalId: 'gb-remove-ke', approve: true }).bytes)
@@ -171,12 +174,69 @@ describe('records: membership by vote', () => {
     assert.equal(membership(ledger.state).changes[0]?.member, 'KE')
     assert.equal(ledger.state.model('ke-1')?.origin, 'KE', 'records signed before removal stay valid')
     const late = ledger.admit(w.write('KE', 'model.update', { modelId: 'ke-1', stage: 'deployed' }).bytes)
-    assert.equal(late.code, 'not-member')
+    assert.equal(late.verdict, 'accept')
+    assert.match(late.message, /void: KE was removed/)
+    assert.equal(ledger.has(late.id as string), true, 'held, so every node holds the same chains')
+    assert.equal(ledger.state.model('ke-1')?.stage, 'training', 'but it changes nothing')
     // A vote by the removed member on a later proposal does not count.
     const next = { proposalId: 'gb-admit-br', action: 'admit', member: 'BR', card, basis: 1, reason: 'joins' }
     ok(w.write('GB', 'member.propose', next).bytes)
     const status = membership(ledger.state).proposals.find(p => p.proposalId === 'gb-admit-br')
     assert.equal(status?.needed, 4, 'two thirds of the 5 remaining members')
+  })
+
+  it('a removed member\'s record held before the removal applied is voided when it does, the same as one arriving after', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'accord-void-'))
+    let early = new Ledger({ path: join(dir, 'records.db'), roster: fed.roster })
+    try {
+      const both = (bytes: Uint8Array): void => { ok(bytes); const a = early.admit(bytes); assert.equal(a.verdict, 'accept', `${a.code}: ${a.message}`) }
+      both(w.write('KE', 'model.register', modelBody('KE', 'ke-1')).bytes)
+      const kept = w.tips.get('KE')?.seq as number
+      const proposal = w.write('GB', 'member.propose', { proposalId: 'gb-remove-ke', action: 'remove', member: 'KE', lastValidSeq: kept, basis: 0, reason: 'left' }).bytes
+      const votes = ['US', 'JP', 'FR'].map(v => w.write(v, 'member.vote', { proposalId: 'gb-remove-ke', approve: true }).bytes)
+      // KE writes past its last valid seq before it learns of the vote: a model, and a red-line confirmation.
+      const lateModel = w.write('KE', 'model.register', modelBody('KE', 'ke-2')).bytes
+      const lateUpdate = w.write('KE', 'model.update', { modelId: 'ke-1', stage: 'deployed' }).bytes
+      // `early` holds KE's later records before the removal applies; `ledger` gets them after.
+      for (const b of [lateModel, lateUpdate, proposal, ...votes]) assert.equal(early.admit(b).verdict, 'accept')
+      for (const b of [proposal, ...votes, lateModel, lateUpdate]) ok(b)
+      for (const l of [early, ledger]) {
+        assert.equal(l.roster.get('KE')?.until, kept)
+        assert.equal(l.state.model('ke-2'), undefined, 'the later model does not exist')
+        assert.equal(l.state.model('ke-1')?.stage, 'training', 'the later update changed nothing')
+        assert.equal(l.size, 7)
+      }
+      assert.equal(early.digest(), ledger.digest())
+      assert.deepEqual(early.state.snapshot(), ledger.state.snapshot())
+      // Reopened from disk, the node folds the same state: void records stay void.
+      early.close()
+      early = new Ledger({ path: join(dir, 'records.db'), roster: fed.roster })
+      assert.equal(early.digest(), ledger.digest())
+      assert.deepEqual(early.state.snapshot(), ledger.state.snapshot())
+      // A removed member's own node refuses to write for it.
+      const refused = ledger.author('KE', fed.keys.get('KE') as SigningKey, 'model.register', modelBody('KE', 'ke-3'))
+      assert.equal(refused.code, 'not-member')
+      assert.match(refused.message, /was removed from the federation/)
+    } finally {
+      early.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a removal that loses its epoch to a competing change un-voids the records it had voided', () => {
+    const kept = 0
+    ok(w.write('SG', 'member.propose', { proposalId: 'sg-remove-ke', action: 'remove', member: 'KE', lastValidSeq: kept, basis: 0, reason: 'x' }).bytes)
+    for (const v of ['US', 'JP', 'FR']) ok(w.write(v, 'member.vote', { proposalId: 'sg-remove-ke', approve: true }).bytes)
+    ok(w.write('KE', 'model.register', modelBody('KE', 'ke-1')).bytes)
+    assert.equal(ledger.state.model('ke-1'), undefined, 'void while the removal stands')
+    // A proposal with a smaller id at the same epoch reaches its quorum: it is the first change,
+    // and the removal, made against epoch 0, is stale.
+    ok(w.write('GB', 'member.propose', { proposalId: 'gb-admit-br', action: 'admit', member: 'BR', card, basis: 0, reason: 'joins' }).bytes)
+    for (const v of ['US', 'JP', 'FR']) ok(w.write(v, 'member.vote', { proposalId: 'gb-admit-br', approve: true }).bytes)
+    const m = membership(ledger.state)
+    assert.deepEqual(m.changes.map(c => c.proposalId), ['gb-admit-br'])
+    assert.equal(ledger.roster.get('KE')?.until, undefined)
+    assert.equal(ledger.state.model('ke-1')?.origin, 'KE', 'KE is a member again, and its record counts')
   })
 
   it('a proposal made against an older membership is stale and its votes do not count', () => {
