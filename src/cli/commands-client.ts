@@ -1,7 +1,6 @@
 /** Commands that talk to a running node's API: submit, model, incident, records, view, tail. */
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { kindOf, unknownKindMessage } from '../records/index.ts'
 import { ApiClient, CliError, DEFAULT_NODE, type ClientOptions, collect } from './client.ts'
 import { formatEvent, formatRecord, formatView } from './format.ts'
 
@@ -35,6 +34,7 @@ export function clientCommands (program: Command): void {
     .option('--example', 'print an example body for this kind and exit')
     .action(async (kind: string, o: ClientOptions & { file?: string, body?: string, example?: boolean, json?: boolean }) => {
       if (o.example === true) {
+        const { kindOf, unknownKindMessage } = await import('../records/index.ts')
         const known = kindOf(kind)
         if (known == null) throw new CliError(unknownKindMessage(kind))
         console.log(JSON.stringify(known.kind.example, null, 2))

@@ -1,11 +1,15 @@
 /** Commands that set a member up and run its node: init, charter, node. */
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { createKey, loadKey, type MemberCard } from '../node/keys.ts'
-import { charterStatus, createCharter, readCharter, signCharter, writeCharter } from '../node/charter.ts'
-import { loadConfig, type NodeConfig } from '../node/config.ts'
+import type { MemberCard } from '../node/keys.ts'
+import type { NodeConfig } from '../node/config.ts'
 import { CliError, collect } from './client.ts'
-import { DEFAULT_SETTINGS } from '../records/settings.ts'
+
+/** Keys, charters and configs, loaded by the commands that use them (schemas and crypto are slow to load). */
+async function setup (): Promise<typeof import('../node/keys.ts') & typeof import('../node/charter.ts') & typeof import('../node/config.ts') & typeof import('../records/settings.ts')> {
+  const [keys, charter, config, settings] = await Promise.all([import('../node/keys.ts'), import('../node/charter.ts'), import('../node/config.ts'), import('../records/settings.ts')])
+  return { ...keys, ...charter, ...config, ...settings }
+}
 
 function readJson (path: string, what: string): unknown {
   try {
@@ -27,7 +31,8 @@ export function setupCommands (program: Command): void {
     .requiredOption('--name <name>', 'institute name, e.g. "UK AI Security Institute"')
     .requiredOption('--data <dir>', 'the node\'s data directory (the key never leaves it)')
     .option('--json', 'print the card as JSON')
-    .action((o: { id: string, name: string, data: string, json?: boolean }) => {
+    .action(async (o: { id: string, name: string, data: string, json?: boolean }) => {
+      const { createKey } = await setup()
       if (!/^[A-Z][A-Z0-9-]{1,15}$/.test(o.id)) throw new CliError(`--id ${o.id}: a member id is upper-case letters, digits or '-', 2–16 long, e.g. GB`)
       const card = createKey(o.data, o.id, o.name)
       printCard(card, o.json === true)
@@ -38,7 +43,8 @@ export function setupCommands (program: Command): void {
     .description('print this member\'s public card again, from the key in its data directory')
     .requiredOption('--data <dir>', 'the node\'s data directory')
     .option('--json', 'print the card as JSON')
-    .action((o: { data: string, json?: boolean }) => {
+    .action(async (o: { data: string, json?: boolean }) => {
+      const { loadKey } = await setup()
       printCard(loadKey(o.data).card, o.json === true)
     })
 
@@ -49,7 +55,8 @@ export function setupCommands (program: Command): void {
     .requiredOption('--out <file>', 'where to write the charter')
     .option('--federation <name>', 'the federation\'s name', 'Accord federation')
     .option('--settings <file>', 'JSON object of settings; each field given replaces the default\'s (quorums, thresholds, deadlines, red lines)')
-    .action((o: { card: string[], out: string, federation: string, settings?: string }) => {
+    .action(async (o: { card: string[], out: string, federation: string, settings?: string }) => {
+      const { createCharter, writeCharter, DEFAULT_SETTINGS } = await setup()
       const cards = o.card.map(f => readJson(f, 'card') as MemberCard)
       const given = o.settings != null ? readJson(o.settings, 'settings') : undefined
       if (given != null && (typeof given !== 'object' || Array.isArray(given))) throw new CliError(`settings ${String(o.settings)}: a JSON object of settings, e.g. {"redlineQuorum": 2}`)
@@ -60,7 +67,8 @@ export function setupCommands (program: Command): void {
   charter.command('sign <file>')
     .description('add this member\'s signature to the charter (in place)')
     .requiredOption('--data <dir>', 'the signing member\'s data directory')
-    .action((file: string, o: { data: string }) => {
+    .action(async (file: string, o: { data: string }) => {
+      const { loadKey, signCharter, readCharter, writeCharter, charterStatus } = await setup()
       const key = loadKey(o.data)
       const signed = signCharter(readCharter(file, { requireSigned: false }), key.id, key.key)
       writeCharter(file, signed)
@@ -70,7 +78,8 @@ export function setupCommands (program: Command): void {
   charter.command('verify <file>')
     .description('check that every founder signed the charter and nothing changed since')
     .option('--json', 'print the result as JSON')
-    .action((file: string, o: { json?: boolean }) => {
+    .action(async (file: string, o: { json?: boolean }) => {
+      const { readCharter, charterStatus } = await setup()
       const c = readCharter(file, { requireSigned: false })
       const status = charterStatus(c)
       if (o.json === true) console.log(JSON.stringify({ federation: c.federation, members: c.members.map(m => m.id), ...status }, null, 2))
@@ -96,6 +105,7 @@ export function setupCommands (program: Command): void {
     .option('--api-port <port>', 'HTTP API port', v => Number(v))
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
     .action(async (o: Record<string, unknown>) => {
+      const { loadConfig } = await setup()
       const flags: Partial<NodeConfig> = {
         id: o.id as string, name: o.name as string, data: o.data as string, charter: o.charter as string,
         listen: o.listen as string[], announce: o.announce as string[], bootstrap: o.bootstrap as string[],

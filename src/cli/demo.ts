@@ -8,9 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
-import { createKey, loadKey, type MemberCard } from '../node/keys.ts'
-import { createCharter, readCharter, signCharter, writeCharter } from '../node/charter.ts'
-import { loadConfig, type NodeConfig } from '../node/config.ts'
+import type { MemberCard } from '../node/keys.ts'
+import type { NodeConfig } from '../node/config.ts'
 import { CliError } from './client.ts'
 
 interface DemoFederation { federation: string, members: Array<{ id: string, name: string, config: string }>, start: string[] }
@@ -18,7 +17,8 @@ interface DemoFederation { federation: string, members: Array<{ id: string, name
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url))
 
 /** Makes (first run) or checks (later runs) the demo members' keys and the charter. */
-export function prepareFederation (fed: DemoFederation, configs: Map<string, NodeConfig>): string {
+export async function prepareFederation (fed: DemoFederation, configs: Map<string, NodeConfig>): Promise<string> {
+  const [{ createKey, loadKey }, { createCharter, readCharter, signCharter, writeCharter }] = await Promise.all([import('../node/keys.ts'), import('../node/charter.ts')])
   const cards: MemberCard[] = []
   for (const m of fed.members) {
     const config = configs.get(m.id) as NodeConfig
@@ -62,8 +62,9 @@ export function demoCommand (program: Command): void {
     .action(async (o: { federation: string, start?: string, all?: boolean }) => {
       let fed: DemoFederation
       try { fed = JSON.parse(readFileSync(o.federation, 'utf8')) as DemoFederation } catch (err) { throw new CliError(`cannot read ${o.federation}: ${(err as Error).message}`) }
+      const { loadConfig } = await import('../node/config.ts')
       const configs = new Map(fed.members.map(m => [m.id, loadConfig(m.config)]))
-      const charter = prepareFederation(fed, configs)
+      const charter = await prepareFederation(fed, configs)
       const ids = o.all === true ? fed.members.map(m => m.id) : (o.start?.split(',').map(s => s.trim().toUpperCase()) ?? fed.start)
       for (const id of ids) if (!configs.has(id)) throw new CliError(`${id} is not a member of the demo federation (${fed.members.map(m => m.id).join(', ')})`)
       console.log(`Accord demo: ${fed.federation}, charter ${charter}; starting ${ids.join(', ')} …`)

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import { canonicalBytes, Roster, verifySignature, type SigningKey } from '../records/index.ts'
 import { compile } from '../records/schema.ts'
-import { memberPeerId } from '../net/index.ts'
+import { memberPeerId } from '../net/peer-ids.ts'
 import { DEFAULT_SETTINGS, Settings } from '../records/settings.ts'
 
 const DOMAIN = new TextEncoder().encode('accord-charter-v1\n')

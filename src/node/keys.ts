@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SigningKey } from '../records/index.ts'
-import { memberPeerId } from '../net/index.ts'
+import { memberPeerId } from '../net/peer-ids.ts'
 
 export const KEY_FILE = 'member.key'
 
