@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { ApiClient, CliError, DEFAULT_NODE, type ClientOptions, collect } from './client.ts'
-import { formatEvent, formatRecord, formatView } from './format.ts'
+import { formatEvent, formatRecord, formatView, viewProblems, type ViewJson } from './format.ts'
 
 export function withClient (cmd: Command): Command {
   return cmd
@@ -145,9 +145,12 @@ export function clientCommands (program: Command): void {
 
   withClient(program.command('view'))
     .description('the node\'s view: digest, and whether each member agrees')
-    .action(async (o: ClientOptions & { json?: boolean }) => {
-      const view = await new ApiClient(o).get<Parameters<typeof formatView>[0]>('/v1/view')
+    .option('--check', 'exit 1 unless every other member is connected and agrees and no chain is frozen (for monitoring)')
+    .action(async (o: ClientOptions & { json?: boolean, check?: boolean }) => {
+      const view = await new ApiClient(o).get<ViewJson>('/v1/view')
       console.log(o.json === true ? JSON.stringify(view, null, 2) : formatView(view))
+      const problems = viewProblems(view)
+      if (o.check === true && problems.length > 0) throw new CliError(`check failed: ${problems.join('; ')}`)
     })
 
   withClient(program.command('tail'))

@@ -21,7 +21,23 @@ export function formatEvent (event: string, data: unknown): string {
   return `${new Date().toISOString()}  ${event.toUpperCase()}  ${JSON.stringify(data)}`
 }
 
-export function formatView (v: { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, peers: Array<{ id: string, connected: boolean, digest?: string, agrees?: boolean }>, frozen?: Array<{ origin: string, seq: number }> }): string {
+export interface ViewJson { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, peers: Array<{ id: string, connected: boolean, digest?: string, agrees?: boolean }>, frozen?: Array<{ origin: string, seq: number }> }
+
+/**
+ * What `accord view --check` fails on, for monitoring: an empty list when every other member is
+ * connected and agrees and no chain is frozen.
+ */
+export function viewProblems (v: ViewJson): string[] {
+  const out: string[] = []
+  if ((v.frozen ?? []).length > 0) out.push(`${(v.frozen ?? []).length} chain(s) frozen by an equivocation`)
+  const away = v.peers.filter(p => !p.connected).map(p => p.id)
+  if (away.length > 0) out.push(`not connected: ${away.join(', ')}`)
+  const differ = v.peers.filter(p => p.connected && p.agrees !== true).map(p => p.id)
+  if (differ.length > 0) out.push(`differ: ${differ.join(', ')}`)
+  return out
+}
+
+export function formatView (v: ViewJson): string {
   const lines = [`node ${v.id}  digest ${v.digest.slice(0, 16)}…  records ${Object.values(v.counts).reduce((a, b) => a + b, 0)}`]
   lines.push(`chains: ${Object.entries(v.vector).map(([o, t]) => `${o}:${t.seq}`).join(' ') || '(none)'}`)
   for (const f of v.frozen ?? []) lines.push(`ALARM ${f.origin} signed two records at seq ${f.seq} (an equivocation): its chain is frozen there, the proof is held`)

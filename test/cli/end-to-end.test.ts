@@ -72,6 +72,8 @@ describe('cli: end to end through the real accord command', function () {
     }, 'accord view to show that all agree')
     const json = JSON.parse((await accord(['view', ...node(2), '--json'])).stdout) as { peers: Array<{ agrees?: boolean }> }
     assert.ok(json.peers.every(p => p.agrees === true))
+    const check = await accord(['view', ...node(1), '--check'])
+    assert.equal(check.code, 0, check.stderr)
   })
 
   it('a tampered charter stops the node with a reason', async () => {

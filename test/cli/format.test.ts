@@ -1,6 +1,6 @@
 /** What `accord view` prints for the states an operator must not miss. */
 import assert from 'node:assert/strict'
-import { formatView } from '../../src/cli/format.ts'
+import { formatView, viewProblems } from '../../src/cli/format.ts'
 
 describe('cli: accord view output', () => {
   const base = { id: 'GB', digest: 'ab'.repeat(32), vector: { GB: { seq: 3 }, US: { seq: 18 } }, counts: { 'incident.report': 21 } }
@@ -26,5 +26,11 @@ describe('cli: accord view output', () => {
   it('says so when no member is connected, or the roster has no other member', () => {
     assert.match(formatView({ ...base, peers: [{ id: 'US', connected: false }, { id: 'JP', connected: false }] }), /no member connected \(2 other members; see the node's log for why\)$/)
     assert.match(formatView({ ...base, peers: [] }), /no other member in this node's roster$/)
+  })
+
+  it('--check fails on a frozen chain, a member not connected or one that differs, and passes when all agree', () => {
+    assert.deepEqual(viewProblems({ ...base, peers: [{ id: 'US', connected: true, agrees: true }], frozen: [] }), [])
+    assert.deepEqual(viewProblems({ ...base, peers: [{ id: 'US', connected: true, agrees: false }, { id: 'JP', connected: false }], frozen: [{ origin: 'US', seq: 18 }] }),
+      ['1 chain(s) frozen by an equivocation', 'not connected: JP', 'differ: US'])
   })
 })
