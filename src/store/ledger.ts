@@ -255,6 +255,8 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
       return admissionOf(err)
     }
     const admission = this.admitMany([bytes], true)[0] as Admission
+    // The one part of a record its author chooses the size of is the body.
+    if (admission.code === RejectCode.OVERSIZED) return { ...admission, message: `${admission.message}: the body is too large`, field: 'body' }
     return admission.verdict === 'accept' ? { ...admission, bytes } : admission
   }
 

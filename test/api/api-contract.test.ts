@@ -42,7 +42,7 @@ describe('api: the HTTP contract', function () {
       ['another member\'s model', { body: { kind: 'model.update', body: { modelId: 'us-nope', stage: 'deployed' } } }, 400, 'not-owner', 'body.modelId'],
       ['wrong jurisdiction', { body: { kind: 'model.register', body: modelBody('US', 'gb-3') } }, 400, 'not-owner', 'body.jurisdiction'],
       ['too large', { body: { kind: 'incident.report', body: incidentBody('i-big', ['m'], { description: 'x'.repeat(300_000) }) } }, 413, 'too-large'],
-      ['record over 64 KiB', { body: { kind: 'model.register', body: modelBody('GB', 'gb-big', { evaluations: Array.from({ length: 40 }, (_, i) => ({ name: `eval-${i}`, result: 'r'.repeat(1900) })) }) } }, 400, 'oversized'],
+      ['record over 64 KiB', { body: { kind: 'model.register', body: modelBody('GB', 'gb-big', { evaluations: Array.from({ length: 40 }, (_, i) => ({ name: `eval-${i}`, result: 'r'.repeat(1900) })) }) } }, 400, 'oversized', 'body'],
       ['wrong content type', { raw: 'kind=model.register', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported-media-type'],
       ['JSON sent as text/plain', { raw: JSON.stringify({ kind: 'model.register', body: modelBody('GB', 'gb-4') }), headers: { 'content-type': 'text/plain' } }, 415, 'unsupported-media-type'],
       ['a value outside a fixed list', { body: { kind: 'incident.report', body: incidentBody('i-2', ['gb-1'], { severity: 'huge' }) } }, 400, 'schema', 'body.severity']
