@@ -13,7 +13,8 @@ function summary (kind: string, body: Record<string, unknown>): string {
 }
 
 export function formatRecord (r: Record<string, unknown>): string {
-  return `${time(r.time)}  ${String(r.origin).padEnd(4)} #${String(r.seq).padEnd(5)} ${String(r.kind).padEnd(22)} ${summary(String(r.kind), (r.body ?? {}) as Record<string, unknown>)}`
+  const line = `${time(r.time)}  ${String(r.origin).padEnd(4)} #${String(r.seq).padEnd(5)} ${String(r.kind).padEnd(22)} ${summary(String(r.kind), (r.body ?? {}) as Record<string, unknown>)}`
+  return r.void === true ? `${line}  (VOID: written after its member was removed)` : line
 }
 
 export function formatEvent (event: string, data: unknown): string {

@@ -1,6 +1,6 @@
 /** What `accord view` prints for the states an operator must not miss. */
 import assert from 'node:assert/strict'
-import { formatView, viewProblems } from '../../src/cli/format.ts'
+import { formatRecord, formatView, viewProblems } from '../../src/cli/format.ts'
 
 describe('cli: accord view output', () => {
   const base = { id: 'GB', digest: 'ab'.repeat(32), vector: { GB: { seq: 3 }, US: { seq: 18 } }, counts: { 'incident.report': 21 } }
@@ -32,5 +32,11 @@ describe('cli: accord view output', () => {
     assert.deepEqual(viewProblems({ ...base, peers: [{ id: 'US', connected: true, agrees: true }], frozen: [] }), [])
     assert.deepEqual(viewProblems({ ...base, peers: [{ id: 'US', connected: true, agrees: false }, { id: 'JP', connected: false }], frozen: [{ origin: 'US', seq: 18 }] }),
       ['1 chain(s) frozen by an equivocation', 'not connected: JP', 'differ: US'])
+  })
+
+  it('marks a void record (a removed member\'s, past its last valid seq)', () => {
+    const r = { time: 1_790_000_000_000, origin: 'KE', seq: 4, kind: 'model.register', body: { modelId: 'ke-2', name: 'x', developer: 'y', stage: 'training', trainingComputeFlop: 1e24 } }
+    assert.doesNotMatch(formatRecord(r), /VOID/)
+    assert.match(formatRecord({ ...r, void: true }), /KE {3}#4 .* \(VOID: written after its member was removed\)$/)
   })
 })
