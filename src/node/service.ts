@@ -83,6 +83,7 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
     release()
     throw new CharterError(`the federation admitted ${config.id} with another key than the one in ${config.data}`)
   }
+  if (member?.until != null) log.warn(`${config.id} was removed from the federation: its records past seq ${member.until} are void, and this node refuses to write`)
   if (member == null) log.warn(`${config.id} is not a member yet (not in the charter, and no admission in this node's records): waiting to learn of its admission by sync from ${config.bootstrap.join(', ')}; its writes are refused until then`)
   node.on('settled', (how, ms) => {
     if (how === 'timeout') log.warn({ ms }, 'no member reached: writing from this node\'s own records alone (if it was restored from an old backup, its next record can reuse a seq and freeze its chain)')
@@ -92,6 +93,12 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
   connectEvents(node, events)
   node.on('record', r => { metrics.record(r); log.debug({ record: r.id, origin: r.origin, seq: r.seq, kind: r.kind }, 'record accepted') })
   node.on('alarm', a => log.warn({ alarm: a }, `ALARM ${a.type}`))
+  node.on('transition', t => {
+    if (!('member' in t)) return
+    if (t.member !== config.id) log.info({ proposal: t.proposalId, approvals: t.approvals }, `${t.member} ${t.type === 'member.admitted' ? 'admitted to' : 'removed from'} the federation`)
+    else if (t.type === 'member.removed') log.warn({ proposal: t.proposalId, approvals: t.approvals }, `${config.id} (this member) was removed from the federation: its later records are void, and this node refuses to write`)
+    else log.info({ proposal: t.proposalId }, `${config.id} (this member) is admitted: writes are accepted`)
+  })
   node.ledger.on('verdict', a => metrics.verdict(a))
   node.network.sync.on('synced', (peer, r, direction) => {
     metrics.syncRounds.inc({ direction })
