@@ -11,7 +11,7 @@
  * signed record at a held (origin, seq) is kept as proof and freezes that chain at the fork.
  */
 import { EventEmitter } from 'node:events'
-import { admissionOf, applyRecord, authorRecord, GOVERNANCE_KINDS, isVoid, membership, Roster, State, validate, viewDigest, type Admission, type ChainTip, type FederationSettings, type Fork, type HeldRecord, type LedgerView, type Member, type SigningKey, type VersionVector } from '../records/index.ts'
+import { admissionOf, applyRecord, authorRecord, isVoid, membership, Roster, State, validate, viewDigest, type Admission, type ChainTip, type FederationSettings, type Fork, type HeldRecord, type LedgerView, type Member, type SigningKey, type VersionVector } from '../records/index.ts'
 import { decodeRecord, MAX_RECORD_BYTES, RecordError, recordId, reject, RejectCode, signingPayloadOf, type Prepared } from '../records/index.ts'
 import type { VerifyPool } from './verify-pool.ts'
 import { PendingBuffer, type PendingLimits } from './pending.ts'
@@ -328,23 +328,27 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
   }
 
   /**
-   * The state again from every record on disk: governance first, as it decides which removed
-   * members' later records are void (records of different origins commute, and governance
-   * never reads the other kinds), then everything else but void records and records past a fork.
+   * The state again from every record on disk, but records past a fork and void records. Which
+   * records are void depends on membership, and membership only on governance records, which are
+   * never void: so one pass folds everything, and only if that membership voids some record held
+   * does a second pass fold again without them (rare: a removal of a member that wrote past its
+   * last valid seq).
    */
   #refold (): void {
-    const state = this.#newState()
-    const fold = (kinds: { in: Iterable<string> } | { out: Iterable<string> }, roster?: Roster): void => {
-      for (const stored of this.#store.all(kinds)) {
+    const fold = (roster?: Roster): State => {
+      const state = this.#newState()
+      for (const stored of this.#store.all()) {
         const tip = this.#tips.get(stored.origin)
         if (tip == null || stored.seq > tip.seq) continue
         if (roster != null && isVoid(roster.get(stored.origin), stored.seq, stored.kind)) continue
         applyRecord(state, { ...decodeRecord(stored.bytes), id: stored.id })
       }
+      for (const { fork } of this.#store.forks()) state.forks.set(fork.origin, fork)
+      return state
     }
-    fold({ in: GOVERNANCE_KINDS })
-    fold({ out: GOVERNANCE_KINDS }, new Roster(membership(state).members))
-    for (const { fork } of this.#store.forks()) state.forks.set(fork.origin, fork)
+    let state = fold()
+    const roster = new Roster(membership(state).members)
+    if (roster.list().some(m => m.until != null && (this.#tips.get(m.id)?.seq ?? 0) > m.until)) state = fold(roster)
     this.#state = state
   }
 }

@@ -228,16 +228,11 @@ export class SqliteStore {
     return rows.map(r => ({ ...(rowToStored(r) as StoredRecord), cursor: r.cursor }))
   }
 
-  /**
-   * Every stored record, chain by chain, in order: what a reopened node folds. `kinds` keeps
-   * only the records of those kinds (`in`) or of all others (`out`).
-   */
-  * all (kinds?: { in: Iterable<string> } | { out: Iterable<string> }): Generator<StoredRecord> {
+  /** Every stored record, chain by chain, in order: what a reopened node folds. */
+  * all (): Generator<StoredRecord> {
     this.flush()
-    const listed = kinds == null ? [] : [...('in' in kinds ? kinds.in : kinds.out)]
-    const where = kinds == null ? '' : `WHERE kind ${'in' in kinds ? '' : 'NOT '}IN (${listed.map(() => '?').join(', ')})`
-    const stmt = this.#db.prepare(`SELECT origin, seq, id, kind, bytes, received_at AS receivedAt FROM records ${where} ORDER BY origin, seq`)
-    for (const row of stmt.iterate(...listed)) yield rowToStored(row) as StoredRecord
+    const stmt = this.#db.prepare('SELECT origin, seq, id, kind, bytes, received_at AS receivedAt FROM records ORDER BY origin, seq')
+    for (const row of stmt.iterate()) yield rowToStored(row) as StoredRecord
   }
 
   /** All record ids: chain records and the second halves of equivocation proofs. */
