@@ -20,22 +20,30 @@ export function liveRoutes (ctx: ApiContext): FastifyPluginAsync {
       await reply.header('content-type', m.registry.contentType).send(await m.registry.metrics())
     })
 
+    // Open event streams never end by themselves: the node ends them when it stops, or closing
+    // the server would wait for every client (a dashboard tab reconnects for ever).
+    const streams = new Set<import('node:http').ServerResponse>()
+    app.addHook('preClose', async () => { for (const res of streams) res.end() })
+
     app.get('/v1/events', async (req, reply) => {
       const lastHeader = req.headers['last-event-id']
-      const lastId = Number(Array.isArray(lastHeader) ? lastHeader[0] : lastHeader)
+      const lastId = Array.isArray(lastHeader) ? lastHeader[0] : lastHeader
       reply.hijack()
       const res = reply.raw
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
       const send = (e: LiveEvent): void => { res.write(`id: ${e.id}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`) }
       res.write('retry: 2000\n\n')
-      if (Number.isInteger(lastId) && lastId >= 0) {
-        if (ctx.events.missed(lastId)) res.write(': some events were dropped from the resume window; read /v1/records to fill the gap\n\n')
-        for (const e of ctx.events.since(lastId)) send(e)
+      if (lastId != null && lastId !== '') {
+        const resumed = ctx.events.resume(lastId)
+        if (resumed.restarted) res.write(': the node restarted since that event: every event since the restart follows; read /v1/records for records from before it\n\n')
+        if (resumed.gap) res.write(': some events were dropped from the resume window; read /v1/records to fill the gap\n\n')
+        for (const e of resumed.events) send(e)
       }
       const unsubscribe = ctx.events.subscribe(send)
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS)
       heartbeat.unref()
-      req.raw.on('close', () => { clearInterval(heartbeat); unsubscribe() })
+      streams.add(res)
+      req.raw.on('close', () => { clearInterval(heartbeat); unsubscribe(); streams.delete(res) })
     })
   }
 }

@@ -23,15 +23,19 @@ export function registryRoutes (ctx: ApiContext): FastifyPluginAsync {
     }
   }
 
+  /** List orders: by id (the default), or newest first (by the writer's registration or report time; ties by id, last first). */
+  const SORTS = ['id', 'recent'] as const
   return async (app) => {
     app.get('/v1/models', async (req) => {
       const q = req.query as Record<string, unknown>
       const jurisdiction = memberParam(q, 'jurisdiction', ctx.node.ledger.roster)
       const stage = oneOfParam(q, 'stage', MODEL_STAGES)
+      const recent = oneOfParam(q, 'sort', SORTS) === 'recent'
       const ids = [...state().models.keys()].sort()
       const mandates = redlines(state(), Date.now())
       const models = ids.map(id => state().model(id)).filter(m => m != null)
         .filter(m => (jurisdiction == null || m.jurisdiction === jurisdiction) && (stage == null || m.stage === stage))
+      if (recent) models.sort((a, b) => b.registeredAt - a.registeredAt || b.modelId.localeCompare(a.modelId))
       const p = page(models, q)
       return { ...p, items: p.items.map(m => ({ ...m, flags: modelFlags(state(), m.modelId, mandates) })) }
     })
@@ -48,11 +52,12 @@ export function registryRoutes (ctx: ApiContext): FastifyPluginAsync {
       const severity = oneOfParam(q, 'severity', SEVERITIES)
       const model = strParam(q, 'model')
       const origin = memberParam(q, 'origin', ctx.node.ledger.roster)
+      const recent = oneOfParam(q, 'sort', SORTS) === 'recent'
       const s = state()
       const incidents = [...s.incidents.keys()].sort().map(id => s.incident(id)).filter(i => i != null)
         .filter(i => (severity == null || i.severity === severity) && (model == null || i.modelIds.includes(model)) && (origin == null || i.origin === origin))
-        .map(i => ({ ...i, corroborations: s.corroborationsOf(i.incidentId).length, flags: incidentFlags(s, i.incidentId) }))
-      return page(incidents, q)
+      if (recent) incidents.sort((a, b) => b.reportedAt - a.reportedAt || b.incidentId.localeCompare(a.incidentId))
+      return page(incidents.map(i => ({ ...i, corroborations: s.corroborationsOf(i.incidentId).length, flags: incidentFlags(s, i.incidentId) })), q)
     })
 
     app.get('/v1/incidents/:id', async (req) => {

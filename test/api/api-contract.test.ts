@@ -111,16 +111,28 @@ describe('api: the HTTP contract', function () {
     controller.abort()
     const block = text.split('\n\n').find(b => b.includes(posted.json.id)) as string
     assert.match(block, /event: record/)
-    const eventId = Number(/id: (\d+)/.exec(block)?.[1])
-    assert.ok(eventId > 0)
-    // Resume from just before that event: it is replayed.
-    const again = new AbortController()
-    const res2 = await fetch(`${gb().apiUrl}/v1/events`, { headers: { authorization: `Bearer ${gb().token}`, 'last-event-id': String(eventId - 1) }, signal: again.signal })
-    const r2 = (res2.body as ReadableStream<Uint8Array>).getReader()
-    let t2 = ''
-    while (!t2.includes(posted.json.id)) { const { value, done } = await r2.read(); if (done) break; t2 += new TextDecoder().decode(value) }
-    again.abort()
-    assert.ok(t2.includes(`id: ${eventId}\n`))
+    const [boot, count] = (/id: (\S+)/.exec(block)?.[1] ?? '').split('.')
+    const n = Number(count)
+    assert.ok(n > 0)
+    const resume = async (lastId: string): Promise<string> => {
+      const again = new AbortController()
+      const res2 = await fetch(`${gb().apiUrl}/v1/events`, { headers: { authorization: `Bearer ${gb().token}`, 'last-event-id': lastId }, signal: again.signal })
+      const r2 = (res2.body as ReadableStream<Uint8Array>).getReader()
+      let t2 = ''
+      while (!t2.includes(posted.json.id)) { const { value, done } = await r2.read(); if (done) break; t2 += new TextDecoder().decode(value) }
+      again.abort()
+      return t2
+    }
+    // Resume from just before that event: it is replayed, and nothing before it.
+    const t2 = await resume(`${boot}.${n - 1}`)
+    assert.ok(t2.includes(`id: ${boot}.${n}\n`))
+    assert.ok(!t2.includes(`id: ${boot}.${n - 1}\n`))
+    // An id from before a restart (another boot, or a bare number): every event of this run is replayed.
+    for (const old of ['0abc.99999', '56']) {
+      const t3 = await resume(old)
+      assert.match(t3, /: the node restarted since that event/)
+      assert.ok(t3.includes(`id: ${boot}.1\n`) && t3.includes(`id: ${boot}.${n}\n`))
+    }
   })
 
   it('lists are paginated: records by cursor, models and incidents by offset', async () => {
@@ -141,6 +153,11 @@ describe('api: the HTTP contract', function () {
     assert.equal(p1.json.items.length, 5); assert.equal(p1.json.total, 7); assert.equal(p1.json.next, 5)
     const p2 = await call(gb(), 'GET', '/v1/models?jurisdiction=US&limit=5&offset=5')
     assert.equal(p2.json.items.length, 2); assert.equal(p2.json.next, undefined)
+    // Newest first: the last registered comes first (the dashboard shows these).
+    const recent = await call(gb(), 'GET', '/v1/models?jurisdiction=US&limit=3&sort=recent')
+    assert.deepEqual(recent.json.items.map((m: { modelId: string }) => m.modelId), ['us-p6', 'us-p5', 'us-p4'])
+    assert.equal(recent.json.total, 7)
+    assert.equal((await call(gb(), 'GET', '/v1/incidents?sort=newest')).json.error.code, 'bad-query')
     const kinds = await call(gb(), 'GET', '/v1/kinds')
     assert.ok(kinds.json.items.some((k: { kind: string, schema: { type: string }, example: object }) => k.kind === 'incident.report' && k.schema.type === 'object' && k.example != null))
   })
@@ -186,5 +203,19 @@ describe('api: a removed member\'s later records', function () {
     assert.deepEqual(listed.json.items.map((r: { seq: number, void?: boolean }) => [r.seq, r.void ?? false]), [[1, false], [2, true]])
     assert.equal((await call(gb, 'GET', '/v1/models/jp-1')).status, 200)
     assert.equal((await call(gb, 'GET', '/v1/models/jp-2')).status, 404)
+  })
+})
+
+describe('api: stopping a node with live event streams open', function () {
+  this.timeout(60_000)
+  it('ends the streams and stops (it used to wait for every client to leave)', async () => {
+    const s = await services(['GB'])
+    const gb = s.nodes[0]!
+    const res = await fetch(`${gb.apiUrl}/v1/events`, { headers: { authorization: `Bearer ${gb.token}` } })
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    await reader.read()
+    await s.stop()
+    // The stream ended (done) rather than being cut by an error.
+    for (;;) { const { done } = await reader.read(); if (done) break }
   })
 })
