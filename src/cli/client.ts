@@ -74,6 +74,8 @@ export class ApiClient {
               if (line.startsWith('event: ')) event = line.slice(7)
               else if (line.startsWith('data: ')) data += line.slice(6)
               else if (line.startsWith('id: ')) id = line.slice(4)
+              // What the node says about the stream itself (a restart, a gap), not keep-alives.
+              else if (line.startsWith(': ') && line !== ': keep-alive') onEvent('notice', line.slice(2))
             }
             if (data !== '') { if (id != null) lastId = id; onEvent(event, JSON.parse(data), id) }
           }

@@ -19,6 +19,7 @@ export function formatRecord (r: Record<string, unknown>): string {
 
 export function formatEvent (event: string, data: unknown): string {
   if (event === 'record') return formatRecord(data as Record<string, unknown>)
+  if (event === 'notice') return `${new Date().toISOString()}  (${String(data)})`
   return `${new Date().toISOString()}  ${event.toUpperCase()}  ${JSON.stringify(data)}`
 }
 
