@@ -19,15 +19,19 @@ const records = (n: number): string => `${n} record${n === 1 ? '' : 's'}`
 
 function describe (m: ConvergenceMeasure): string {
   const slowest = Object.entries(m.perNode).sort((a, b) => b[1] - a[1])[0]
+  const left = m.outsiders.length > 0 ? `; ${m.outsiders.join(', ')} left out: not ${m.outsiders.length === 1 ? 'a member' : 'members'} to the others` : ''
   return m.converged
-    ? `converged in ${formatMs(m.totalMs)} (${records(m.records)}; slowest ${slowest?.[0] ?? '—'} ${formatMs(slowest?.[1] ?? 0)})`
-    : `not converged after ${formatMs(m.totalMs)}`
+    ? `converged in ${formatMs(m.totalMs)} (${records(m.records)}; slowest ${slowest?.[0] ?? '—'} ${formatMs(slowest?.[1] ?? 0)}${left})`
+    : `not converged after ${formatMs(m.totalMs)}${left}`
 }
 
 async function converge (run: RunState, step: Step, event: ConvergenceMeasure['event'], timeoutMs: number): Promise<string> {
   const m = await measureConvergence(run, `${step.where} ${step.label}`, event, run.timelineStart, timeoutMs)
   run.measures.push(m)
-  if (!m.converged) throw new ConvergenceError(`live nodes did not converge within ${formatMs(timeoutMs)} of the ${event}`)
+  if (!m.converged) {
+    const left = m.outsiders.length > 0 ? ` (${m.outsiders.join(', ')} left out: not counted as members by the others)` : ''
+    throw new ConvergenceError(`live nodes did not converge within ${formatMs(timeoutMs)} of the ${event}: ${m.laggards.join(', ')} still ${m.laggards.length === 1 ? 'differs' : 'differ'} from the rest of ${m.laggards.length === 1 ? 'its' : 'their'} side${left}`)
+  }
   return describe(m)
 }
 

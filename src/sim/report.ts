@@ -75,7 +75,10 @@ export function markdownOf (result: DrillResult, charts: string[]): string {
     for (const m of f.convergence) {
       const per = Object.entries(m.perNode).sort((a, b) => b[1] - a[1])
       const median = [...per].map(([, v]) => v).sort((a, b) => a - b)[Math.floor(per.length / 2)] ?? 0
-      lines.push(`| ${cell(m.step)} | ${formatMs(m.at)} | ${m.records} | ${m.converged ? formatMs(m.totalMs) : '**not converged**'} | ${per[0]?.[0] ?? '—'} ${formatMs(per[0]?.[1] ?? 0)} | ${formatMs(median)} |`)
+      // A node that never caught up is the slowest, whatever its last record's time says.
+      const slowest = m.laggards.length > 0 ? `${m.laggards.join(', ')} never` : `${per[0]?.[0] ?? '—'} ${formatMs(per[0]?.[1] ?? 0)}`
+      const left = m.outsiders.length > 0 ? ` (${m.outsiders.join(', ')} left out: not a member)` : ''
+      lines.push(`| ${cell(m.step)}${left} | ${formatMs(m.at)} | ${m.records} | ${m.converged ? formatMs(m.totalMs) : '**not converged**'} | ${slowest} | ${formatMs(median)} |`)
     }
     lines.push('')
   }

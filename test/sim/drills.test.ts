@@ -100,6 +100,20 @@ describe('sim: every step kind', function () {
   })
 })
 
+describe('sim: a member removed behind a partition', function () {
+  this.timeout(90_000)
+
+  it('the heal converges without it (left out, named) and the rest hold its late record; the report says so', async () => {
+    const r = await runDrill(loadScenario(fileURLToPath(new URL('./fixtures/removal-partition.yaml', import.meta.url))))
+    assert.deepEqual(r.failures, [])
+    const heal = r.figures.convergence.find(m => m.event === 'heal')
+    assert.ok(heal?.converged)
+    assert.deepEqual(heal.outsiders, ['KE'])
+    assert.equal(heal.perNode.KE, undefined, 'KE is not timed')
+    assert.match(r.steps.find(s => s.label === 'heal')?.detail ?? '', /KE left out: not a member to the others/)
+  })
+})
+
 describe('sim: a node killed while it catches up', function () {
   this.timeout(90_000)
 
