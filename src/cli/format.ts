@@ -1,9 +1,14 @@
 /** Human-readable lines for the CLI. */
 const time = (ms: unknown): string => typeof ms === 'number' ? new Date(ms).toISOString().replace('.000Z', 'Z') : '?'
 
+/** Training compute the way it is spoken of: 1e20, 3.5e25 (small counts as they are). */
+function flop (n: unknown): string {
+  return typeof n === 'number' && n >= 1e6 ? n.toExponential().replace('e+', 'e') : String(n)
+}
+
 function summary (kind: string, body: Record<string, unknown>): string {
   switch (kind) {
-    case 'model.register': return `${String(body.modelId)} "${String(body.name)}" by ${String(body.developer)}, ${String(body.stage)}, ${String(body.trainingComputeFlop)} FLOP`
+    case 'model.register': return `${String(body.modelId)} "${String(body.name)}" by ${String(body.developer)}, ${String(body.stage)}, ${flop(body.trainingComputeFlop)} FLOP`
     case 'incident.report': return `${String(body.incidentId)} [${String(body.severity).toUpperCase()}] ${String(body.title)} (models ${(body.modelIds as string[] | undefined)?.join(', ') ?? '?'})`
     default: {
       const id = body.modelId ?? body.incidentId ?? body.declarationId ?? body.proposalId

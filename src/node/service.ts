@@ -14,6 +14,7 @@ import { NodeMetrics } from './metrics.ts'
 import type { NodeConfig } from './config.ts'
 import { createApi, connectEvents } from '../api/server.ts'
 import { EventLog } from '../api/event-log.ts'
+import { memberPeerId } from '../net/peer-ids.ts'
 
 /** Records fetched by sync in 5 s from which a catch-up is worth a progress line. */
 const CATCH_UP_REPORT_MIN = 1_000
@@ -55,7 +56,7 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
   const release = lockDataDir(config.data)
   const token = ensureToken(config.data)
   const metrics = new NodeMetrics()
-  let node: AccordNode
+  let node: AccordNode | undefined
   try {
     node = await AccordNode.create({
       id: config.id,
@@ -68,7 +69,12 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
       bootstrap: config.bootstrap,
       observers: config.observers,
       metricsRegistry: metrics.registry,
-      onRefused: peer => log.warn({ peer }, `refused a connection with peer ${peer}: it is not a member in this node's roster (nor an observer)`),
+      onRefused: peer => {
+        // A removed member is known by its key: say who it is.
+        const removed = node?.ledger.roster.list().find(m => m.until != null && memberPeerId(m) === peer)
+        if (removed != null) log.warn({ peer, member: removed.id }, `refused a connection with ${removed.id} (peer ${peer}): it was removed from the federation`)
+        else log.warn({ peer }, `refused a connection with peer ${peer}: it is not a member in this node's roster (nor an observer)`)
+      },
       onUnreachable: (target, reason, attempts) => log.warn({ target, attempts, reason }, `cannot reach bootstrap member ${target} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${reason}`),
       onVerdict: a => { if (a.verdict === 'accept') metrics.gossipDeliveries.inc() }
     })

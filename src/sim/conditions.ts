@@ -62,8 +62,9 @@ function converged (nodes: AccordNode[], want: boolean): Outcome {
   for (const n of nodes) byDigest.set(n.digest(), [...(byDigest.get(n.digest()) ?? []), n.id])
   const groups = [...byDigest.values()].sort((a, b) => b.length - a.length)
   if (want) {
-    if (groups.length === 1) return { ok: true, message: `${nodes.length} nodes hold identical digests` }
-    return { ok: false, message: `${groups.length} different digests among ${nodes.length} nodes; ${some(groups.slice(1).flat())} differ from the ${groups[0]?.length ?? 0} that agree` }
+    if (groups.length === 1) return { ok: true, message: nodes.length === 1 ? 'a single node: nothing to compare' : `${nodes.length} nodes hold identical digests` }
+    const differing = groups.slice(1).flat()
+    return { ok: false, message: `${groups.length} different digests among ${nodes.length} nodes; ${some(differing)} ${differing.length === 1 ? 'differs' : 'differ'} from the ${groups[0]?.length ?? 0} that agree` }
   }
   return groups.length > 1 ? { ok: true, message: `${groups.length} different digests` } : { ok: false, message: `all ${nodes.length} nodes hold identical digests` }
 }

@@ -51,7 +51,7 @@ export function markdownOf (result: DrillResult, charts: string[]): string {
   const lines: string[] = [`# Drill: ${result.scenario.title}`, '']
   if (result.scenario.description !== '') lines.push(result.scenario.description.trim(), '')
   const held = result.expectations.filter(e => e.ok).length
-  lines.push(`**${result.ok ? 'PASSED' : 'FAILED'}** — ${held} of ${result.expectations.length} expectations held; ${result.steps.filter(s => s.ok).length} of ${result.steps.length} steps ran as written. ` +
+  lines.push(`**${result.ok ? 'PASSED' : 'FAILED'}** — ${held} of ${result.expectations.length} ${result.expectations.length === 1 ? 'expectation' : 'expectations'} held; ${result.steps.filter(s => s.ok).length} of ${result.steps.length} steps ran as written. ` +
     `${setup.members} members in ${Object.keys(setup.regions).length} regions, ${setup.transport} transport, each dialing ${setup.degree}; ` +
     `started ${result.startedAt}, ran ${formatMs(result.durationMs)} (nodes up and gossiping after ${formatMs(setup.warmupMs)}).`, '')
   if (result.failures.length > 0) lines.push('## Failures', '', ...result.failures.map(x => `- ${x}`), '')
