@@ -28,7 +28,7 @@ export function formatEvent (event: string, data: unknown): string {
   return `${new Date().toISOString()}  ${event.toUpperCase()}  ${JSON.stringify(data)}`
 }
 
-export interface ViewJson { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, peers: Array<{ id: string, connected: boolean, digest?: string, agrees?: boolean }>, frozen?: Array<{ origin: string, seq: number }> }
+export interface ViewJson { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, peers: Array<{ id: string, connected: boolean, refuses?: boolean, digest?: string, agrees?: boolean }>, frozen?: Array<{ origin: string, seq: number }> }
 
 /**
  * What `accord view --check` fails on, for monitoring: an empty list when every other member is
@@ -49,14 +49,17 @@ export function formatView (v: ViewJson): string {
   lines.push(`chains: ${Object.entries(v.vector).map(([o, t]) => `${o}:${t.seq}`).join(' ') || '(none)'}`)
   for (const f of v.frozen ?? []) lines.push(`ALARM ${f.origin} signed two records at seq ${f.seq} (an equivocation): its chain is frozen there, the proof is held`)
   for (const p of v.peers) {
-    const state = !p.connected ? 'not connected' : p.agrees === true ? 'agrees' : p.agrees === false ? 'differs (catching up)' : 'connected'
+    const state = !p.connected ? (p.refuses === true ? 'not connected: refuses this node' : 'not connected') : p.agrees === true ? 'agrees' : p.agrees === false ? 'differs (catching up)' : 'connected'
     lines.push(`  ${p.id.padEnd(5)} ${state}`)
   }
   const connected = v.peers.filter(p => p.connected)
   const away = v.peers.length - connected.length
   const agreement = connected.length > 0 && connected.every(p => p.agrees === true) ? 'all connected members agree' : `${connected.filter(p => p.agrees === true).length}/${connected.length} connected members agree`
   if (v.peers.length === 0) lines.push('no other member in this node\'s roster')
-  else if (connected.length === 0) lines.push(`no member connected (${v.peers.length} other ${v.peers.length === 1 ? 'member' : 'members'}; see the node's log for why)`)
+  else if (connected.length === 0 && v.peers.some(p => p.refuses === true)) {
+    const refusing = v.peers.filter(p => p.refuses === true).map(p => p.id)
+    lines.push(`ALARM no member connected, and ${refusing.join(', ')} ${refusing.length === 1 ? 'refuses' : 'refuse'} this node's links: this member may have been removed from the federation, or not admitted yet; its records reach no one (ask another member's operator)`)
+  } else if (connected.length === 0) lines.push(`no member connected (${v.peers.length} other ${v.peers.length === 1 ? 'member' : 'members'}; see the node's log for why)`)
   else lines.push(away > 0 ? `${agreement}; ${away} of ${v.peers.length} other members not connected` : agreement)
   return lines.join('\n')
 }

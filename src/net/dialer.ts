@@ -43,6 +43,8 @@ export class Dialer {
   /** Bootstrap addresses given without a peer id: dialed until the peer behind them is known. */
   readonly #unnamed: Multiaddr[] = []
   readonly #attempts = new Map<string, number>()
+  /** Peers whose last link closed right after it opened (see `refusedBy`). */
+  readonly #refusedBy = new Set<string>()
   /** When each open link to a peer opened (see STABLE_LINK_MS). */
   readonly #connectedAt = new Map<string, number>()
   /** Peers whose links keep being cut: not dialled (top-ups included) before this time. */
@@ -116,6 +118,12 @@ export class Dialer {
   /** Failures in a row with `peer` (failed dials and links cut at once); 0 after a stable link. */
   failuresWith (peer: string): number { return this.#attempts.get(peer) ?? 0 }
 
+  /**
+   * Whether `peer` closed its last link with this node right after it opened: what a member's
+   * gate does to a node it does not count as a member (removed, or not admitted yet).
+   */
+  refusedBy (peer: string): boolean { return this.#refusedBy.has(peer) }
+
   #held (peer: string): boolean { return (this.#holdUntil.get(peer) ?? 0) > Date.now() }
 
   /** One more failure in a row with `peer`: told (sometimes), and the next dial backs off. */
@@ -153,9 +161,11 @@ export class Dialer {
     const opened = this.#connectedAt.get(peer)
     this.#connectedAt.delete(peer)
     if (opened != null && Date.now() - opened < STABLE_LINK_MS) {
+      this.#refusedBy.add(peer)
       this.#failed(peer, 'the peer closed the link right after it opened (its gate may not count this node as a member: not admitted yet, or removed)')
       return
     }
+    this.#refusedBy.delete(peer)
     this.#attempts.delete(peer)
     this.#holdUntil.delete(peer)
     if (this.#keep.has(peer) && this.#init.isMember(peer)) this.#schedule(peer, NET_DEFAULTS.redialMinMs)

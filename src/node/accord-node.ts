@@ -36,7 +36,8 @@ export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
  */
 export const WRITE_SETTLE_MS = 15_000
 
-export interface PeerStatus { id: string, peerId: string, connected: boolean, digest?: string, agrees?: boolean, seenAt?: number }
+/** `refuses`: not connected, and its last link with this node was closed at once from its side (see `Dialer.refusedBy`). */
+export interface PeerStatus { id: string, peerId: string, connected: boolean, refuses?: boolean, digest?: string, agrees?: boolean, seenAt?: number }
 
 export interface ViewSummary {
   id: string
@@ -197,6 +198,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
         id: member.id,
         peerId,
         connected: connected.has(member.id),
+        ...(!connected.has(member.id) && this.network.dialer.refusedBy(peerId) ? { refuses: true } : {}),
         ...(seen != null && peerDigest != null ? { digest: peerDigest, agrees: peerDigest === digest, seenAt: seen.at } : {})
       })
     }

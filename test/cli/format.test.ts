@@ -39,4 +39,10 @@ describe('cli: accord view output', () => {
     assert.doesNotMatch(formatRecord(r), /VOID/)
     assert.match(formatRecord({ ...r, void: true }), /KE {3}#4 .* \(VOID: written after its member was removed\)$/)
   })
+
+  it('says so when the members it reaches refuse this node (removed, or not admitted yet)', () => {
+    const out = formatView({ ...base, peers: [{ id: 'US', connected: false, refuses: true }, { id: 'JP', connected: false }] })
+    assert.match(out, /US {4}not connected: refuses this node/)
+    assert.match(out, /^ALARM no member connected, and US refuses this node's links: this member may have been removed/m)
+  })
 })

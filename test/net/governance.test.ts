@@ -141,6 +141,8 @@ describe('net: red lines and membership across real nodes', function () {
     await ke.network.dial(m('GB').multiaddrs[0]!).catch(() => undefined)
     await waitFor(() => !ke.network.libp2p.getConnections().some(x => x.remotePeer.toString() === m('GB').peerId && x.status === 'open'), 'KE\'s redial to be refused')
     assert.ok(!opened.includes(ke.peerId), 'GB never opened a connection with KE after the removal')
+    // KE's own view says who refuses it, so its operator can tell "removed" from "unreachable".
+    await waitFor(async () => (await ke.view()).peers.some(p => p.id === 'GB' && p.refuses === true), 'KE\'s view to show that GB refuses it')
     const late = await ke.submit('model.register', modelBody('KE', 'ke-2'))
     await ok('GB', 'model.register', modelBody('GB', 'gb-after'))
     await converged(rest)
