@@ -109,7 +109,7 @@ function nodeCheck (node: AccordNode, c: Condition, check: CheckKind): string | 
   if (check === 'redline' && c.redline != null) {
     const want = c.redline
     const r = redlines(state, Date.now()).find(x => x.declarationId === want.declaration)
-    if (r == null) return `declaration ${want.declaration} is not held`
+    if (r == null) return `declaration ${want.declaration} is not in the view (not held, or void: a removed member wrote it past its last valid seq)`
     if (want.confirmed != null && r.confirmed !== want.confirmed) return `${want.declaration} is ${r.confirmed ? '' : 'not '}confirmed (${r.supporters.length}/${r.quorum} supporters)`
     if (want.supporters != null && r.supporters.length < want.supporters) return `${want.declaration} has ${r.supporters.length} supporters, expected at least ${want.supporters}`
     for (const [modelId, status] of Object.entries(want.mandates ?? {})) {
@@ -130,7 +130,7 @@ function nodeCheck (node: AccordNode, c: Condition, check: CheckKind): string | 
   }
   if (check === 'incident' && c.incident != null) {
     const want = c.incident
-    if (state.incident(want.id) == null) return `incident ${want.id} is not held`
+    if (state.incident(want.id) == null) return `incident ${want.id} is not in the view (not held, or void: a removed member wrote it past its last valid seq)`
     const by = state.corroborationsOf(want.id).map(x => x.origin)
     if (want.corroborations != null && by.length < want.corroborations) return `${want.id} has ${by.length} corroborations, expected at least ${want.corroborations}`
     const missing = (want.corroboratedBy ?? []).filter(id => !by.includes(id))
