@@ -92,7 +92,9 @@ export function checkScenario (doc: ScenarioDoc, members: DrillMember[]): Scenar
     const present = CHECKS.filter(k => (c as Record<string, unknown>)[k] !== undefined)
     if (present.length !== 1) fail(where, `names ${present.length === 0 ? 'no check' : present.join(' and ')}; say exactly one of ${CHECKS.join(', ')}`)
     selector(c.nodes, `${where}.nodes`)
-    if (c.membership != null) for (const [i, id] of [...(c.membership.includes ?? []), ...(c.membership.excludes ?? [])].entries()) member(id, `${where}.membership[${i}]`)
+    for (const list of ['includes', 'excludes'] as const) {
+      for (const [i, id] of (c.membership?.[list] ?? []).entries()) member(id, `${where}.membership.${list}[${i}]`)
+    }
     if (c.equivocation != null) member(c.equivocation, `${where}.equivocation`)
     return present[0] as CheckKind
   }

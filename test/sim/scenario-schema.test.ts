@@ -70,6 +70,7 @@ timeline:
     assert.match(refused('timeline:\n  - wait: 1s\nexpect:\n  - { converged: true, forged: nowhere }\n').message, /^expect\[0\]: names converged and forged; say exactly one/)
     assert.match(refused('timeline:\n  - wait: { until: { converged: true, nodes: [europ] } }\n').message, /^timeline\[0\]\.wait\.until\.nodes: "europ" is neither/)
     assert.match(refused('timeline:\n  - propose: { by: GB, proposal: gb-p-1, admit: US }\n').message, /^timeline\[0\]\.propose\.admit: US is not listed under members\.joining/)
+    assert.match(refused('timeline:\n  - wait: 1s\nexpect:\n  - { membership: { includes: [GB], excludes: [US, ZZ] } }\n').message, /^expect\[0\]\.membership\.excludes\[1\]: ZZ is not a member/)
     assert.match(refused('timeline:\n  - propose: { by: GB, proposal: p-1, remove: US }\n').message, /^timeline\[0\]\.propose\.proposal: a proposal id starts with its proposer's id: "gb-p-1", not "p-1"/)
   })
 
