@@ -28,7 +28,7 @@ export function formatEvent (event: string, data: unknown): string {
   return `${new Date().toISOString()}  ${event.toUpperCase()}  ${JSON.stringify(data)}`
 }
 
-export interface ViewJson { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, peers: Array<{ id: string, connected: boolean, refuses?: boolean, digest?: string, agrees?: boolean }>, frozen?: Array<{ origin: string, seq: number }> }
+export interface ViewJson { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, voided?: number, peers: Array<{ id: string, connected: boolean, refuses?: boolean, digest?: string, agrees?: boolean }>, frozen?: Array<{ origin: string, seq: number }> }
 
 /**
  * What `accord view --check` fails on, for monitoring: an empty list when every other member is
@@ -45,7 +45,8 @@ export function viewProblems (v: ViewJson): string[] {
 }
 
 export function formatView (v: ViewJson): string {
-  const lines = [`node ${v.id}  digest ${v.digest.slice(0, 16)}…  records ${Object.values(v.counts).reduce((a, b) => a + b, 0)}`]
+  const voided = (v.voided ?? 0) > 0 ? ` (+${String(v.voided)} void)` : ''
+  const lines = [`node ${v.id}  digest ${v.digest.slice(0, 16)}…  records ${Object.values(v.counts).reduce((a, b) => a + b, 0)}${voided}`]
   lines.push(`chains: ${Object.entries(v.vector).map(([o, t]) => `${o}:${t.seq}`).join(' ') || '(none)'}`)
   for (const f of v.frozen ?? []) lines.push(`ALARM ${f.origin} signed two records at seq ${f.seq} (an equivocation): its chain is frozen there, the proof is held`)
   for (const p of v.peers) {

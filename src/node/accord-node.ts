@@ -44,6 +44,8 @@ export interface ViewSummary {
   digest: string
   vector: VersionVector
   counts: Record<string, number>
+  /** Records held but void (a removed member's, past its last valid seq): in no count. */
+  voided: number
   peers: PeerStatus[]
   /** Chains frozen by an equivocation (two records at one seq): the proof is held, later records refused. */
   frozen: Array<{ origin: string, seq: number, ids: [string, string] }>
@@ -203,6 +205,6 @@ export class AccordNode extends EventEmitter<NodeEvents> {
       })
     }
     const frozen = [...this.ledger.state.forks.values()].sort((a, b) => a.origin.localeCompare(b.origin))
-    return { id: this.id, digest, vector: this.ledger.vector(), counts: Object.fromEntries(this.ledger.state.countsByKind), peers, frozen }
+    return { id: this.id, digest, vector: this.ledger.vector(), counts: Object.fromEntries(this.ledger.state.countsByKind), voided: this.ledger.state.voided, peers, frozen }
   }
 }

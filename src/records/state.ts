@@ -91,6 +91,8 @@ export class State {
   readonly corroborations = new Map<string, Map<string, Corroboration>>()
   readonly forks = new Map<string, Fork>()
   readonly countsByKind = new Map<string, number>()
+  /** Records held but void (a removed member's, past its last valid seq): in no count above. */
+  voided = 0
   /** declarationId → declaring origin → declaration. */
   readonly declarations = new Map<string, Map<string, DeclarationEntry>>()
   /** declarationId → confirming origin → its first confirmation (kept before the declaration arrives). */
@@ -209,7 +211,8 @@ export class State {
       proposals: sortedMaps(this.proposals),
       votes: sortedMaps(this.votes),
       forks: Object.fromEntries([...this.forks.entries()].sort(([a], [b]) => a.localeCompare(b))),
-      counts: Object.fromEntries([...this.countsByKind.entries()].sort(([a], [b]) => a.localeCompare(b)))
+      counts: Object.fromEntries([...this.countsByKind.entries()].sort(([a], [b]) => a.localeCompare(b))),
+      voided: this.voided
     }
   }
 }

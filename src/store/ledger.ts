@@ -286,7 +286,8 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     this.#tips.set(record.origin, { seq: record.seq, head: record.id })
     this.#ids.add(record.id)
     this.#version++
-    if (!isVoid(this.roster.get(record.origin), record.seq, record.kind)) applyRecord(this.#state, record)
+    if (isVoid(this.roster.get(record.origin), record.seq, record.kind)) this.#state.voided++
+    else applyRecord(this.#state, record)
   }
 
   /** Admits waiting records of `origin` that now follow its tip. */
@@ -340,7 +341,7 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
       for (const stored of this.#store.all()) {
         const tip = this.#tips.get(stored.origin)
         if (tip == null || stored.seq > tip.seq) continue
-        if (roster != null && isVoid(roster.get(stored.origin), stored.seq, stored.kind)) continue
+        if (roster != null && isVoid(roster.get(stored.origin), stored.seq, stored.kind)) { state.voided++; continue }
         applyRecord(state, { ...decodeRecord(stored.bytes), id: stored.id })
       }
       for (const { fork } of this.#store.forks()) state.forks.set(fork.origin, fork)

@@ -40,6 +40,11 @@ describe('cli: accord view output', () => {
     assert.match(formatRecord({ ...r, void: true }), /KE {3}#4 .* \(VOID: written after its member was removed\)$/)
   })
 
+  it('counts void records apart', () => {
+    assert.match(formatView({ ...base, voided: 2, peers: [] }), /records 21 \(\+2 void\)$/m)
+    assert.match(formatView({ ...base, voided: 0, peers: [] }), /records 21$/m)
+  })
+
   it('says so when the members it reaches refuse this node (removed, or not admitted yet)', () => {
     const out = formatView({ ...base, peers: [{ id: 'US', connected: false, refuses: true }, { id: 'JP', connected: false }] })
     assert.match(out, /US {4}not connected: refuses this node/)

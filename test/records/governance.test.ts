@@ -205,6 +205,7 @@ describe('records: membership by vote', () => {
         assert.equal(l.state.model('ke-2'), undefined, 'the later model does not exist')
         assert.equal(l.state.model('ke-1')?.stage, 'training', 'the later update changed nothing')
         assert.equal(l.size, 7)
+        assert.equal(l.state.voided, 2, 'both later records are counted as void')
       }
       assert.equal(early.digest(), ledger.digest())
       assert.deepEqual(early.state.snapshot(), ledger.state.snapshot())
