@@ -86,12 +86,16 @@ export function governanceCommands (program: Command): void {
     .requiredOption('--reason <text>', 'why')
     .action(async (o: Opts) => {
       const client = new ApiClient(o)
-      const members = await client.get<{ epoch: number }>('/v1/members')
+      const members = await client.get<{ epoch: number, members: Array<{ id: string, removed: boolean }> }>('/v1/members')
+      const current = (id: string): boolean => members.members.some(m => m.id === id && !m.removed)
       let body: Record<string, unknown>
       if (typeof o.admit === 'string') {
         const card = JSON.parse(readFileSync(o.admit, 'utf8')) as { id: string }
+        // The record would be accepted (another node may know better) but could never apply.
+        if (current(card.id)) throw new CliError(`${card.id} is already a member (epoch ${members.epoch}): nothing to admit`)
         body = { proposalId: o.id, action: 'admit', member: card.id, card, basis: members.epoch, reason: o.reason }
       } else if (typeof o.remove === 'string') {
+        if (!current(o.remove)) throw new CliError(`${o.remove} is not a member now (epoch ${members.epoch}): nothing to remove; see accord member list`)
         const view = await client.get<{ vector: Record<string, { seq: number }> }>('/v1/view')
         const last = o.lastValidSeq != null ? Number(o.lastValidSeq) : (view.vector[o.remove]?.seq ?? 0)
         body = { proposalId: o.id, action: 'remove', member: o.remove, lastValidSeq: last, basis: members.epoch, reason: o.reason }
@@ -111,6 +115,6 @@ export function governanceCommands (program: Command): void {
       if (o.json === true) { console.log(JSON.stringify(res, null, 2)); return }
       console.log(`membership epoch ${res.epoch}: ${res.members.filter(m => !m.removed).length} members`)
       for (const m of res.members) console.log(`  ${m.id.padEnd(5)} ${m.name}${m.removed ? '  (removed)' : ''}${m.self ? '  (this node)' : m.connected ? '  connected' : ''}`)
-      for (const p of res.proposals) console.log(`proposal ${p.proposalId}: ${p.proposal.action} ${p.proposal.member} — ${p.status}, ${p.approvals.length}/${p.needed} approvals (${p.approvals.join(', ')})`)
+      for (const p of res.proposals) console.log(`proposal ${p.proposalId}: ${p.proposal.action} ${p.proposal.member} — ${p.status}${p.why != null ? ` (${p.why})` : ''}, ${p.approvals.length}/${p.needed} approvals (${p.approvals.join(', ')})`)
     })
 }

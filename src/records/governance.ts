@@ -9,7 +9,7 @@ import type { Member } from './roster.ts'
 import type { ProposalEntry, State, Statement } from './state.ts'
 
 export interface MembershipChange { epoch: number, proposalId: string, action: 'admit' | 'remove', member: string, approvals: string[], needed: number, effectiveAt: number }
-export interface ProposalStatus { proposalId: string, proposal: ProposalEntry, status: 'applied' | 'pending' | 'stale', approvals: string[], rejections: string[], needed: number }
+export interface ProposalStatus { proposalId: string, proposal: ProposalEntry, status: 'applied' | 'pending' | 'stale', approvals: string[], rejections: string[], needed: number, /** Why a proposal is stale, or waits for earlier changes. */ why?: string }
 export interface Membership { epoch: number, members: Member[], changes: MembershipChange[], proposals: ProposalStatus[] }
 
 /** Votes needed among `n` members for a membership change. */
@@ -66,7 +66,13 @@ export function membership (state: State): Membership {
   const statuses: ProposalStatus[] = proposals.map(p => {
     const change = changes.find(c => c.proposalId === p.proposalId)
     const { approvals, rejections } = tally(p)
+    const why = change != null
+      ? undefined
+      : p.basis < epoch ? `made at epoch ${p.basis}; the membership has changed since (epoch ${epoch})`
+        : !sensible(p) ? (p.action === 'admit' ? `${p.member} is already a member` : `${p.member} is not a member now`)
+          : p.basis > epoch ? `made at epoch ${p.basis}; this node is at epoch ${epoch}, so it waits for the changes before it` : undefined
     return {
+      ...(why != null ? { why } : {}),
       proposalId: p.proposalId,
       proposal: p,
       status: change != null ? 'applied' : (p.basis < epoch || !sensible(p)) ? 'stale' : 'pending',

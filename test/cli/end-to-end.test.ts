@@ -74,6 +74,10 @@ describe('cli: end to end through the real accord command', function () {
     assert.ok(json.peers.every(p => p.agrees === true))
     const check = await accord(['view', ...node(1), '--check'])
     assert.equal(check.code, 0, check.stderr)
+    // A proposal that could never apply is stopped before it is signed.
+    const pointless = await accord(['member', 'propose', ...node(1), '--id', `${ids[1]!.toLowerCase()}-remove-zz`, '--remove', 'ZZ', '--reason', 'typo'])
+    assert.equal(pointless.code, 1)
+    assert.match(pointless.stderr, /ZZ is not a member now \(epoch 0\): nothing to remove/)
   })
 
   it('a tampered charter stops the node with a reason', async () => {

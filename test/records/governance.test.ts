@@ -248,6 +248,12 @@ describe('records: membership by vote', () => {
     const m = membership(ledger.state)
     assert.deepEqual(m.changes.map(c => c.proposalId), ['gb-admit-br'])
     assert.equal(m.proposals.find(p => p.proposalId === 'sg-remove-jp')?.status, 'stale')
+    assert.equal(m.proposals.find(p => p.proposalId === 'sg-remove-jp')?.why, 'made at epoch 0; the membership has changed since (epoch 1)')
     assert.ok(m.members.some(x => x.id === 'JP' && x.until == null))
+    // Removing someone who is not a member can never apply, and says why.
+    ok(w.write('FR', 'member.propose', { proposalId: 'fr-remove-zz', action: 'remove', member: 'ZZ', lastValidSeq: 0, basis: 1, reason: 'x' }).bytes)
+    const zz = membership(ledger.state).proposals.find(p => p.proposalId === 'fr-remove-zz')
+    assert.equal(zz?.status, 'stale')
+    assert.equal(zz?.why, 'ZZ is not a member now')
   })
 })
