@@ -95,7 +95,7 @@ export async function runRecordStep (step: Step, ctx: DrillContext): Promise<str
   const done: string[] = []
   for (const s of submissionsOf(step, ctx.fed, id => ctx.cluster.node(id))) {
     const admission = await ctx.cluster.node(s.by).submit(s.kind, s.body)
-    if (admission.verdict !== want) throw new RecordStepError(`${s.by}'s node answered ${admission.verdict}${admission.verdict === 'accept' ? '' : ` (${admission.code}: ${admission.message})`} to its ${s.kind}, expected ${want}`)
+    if (admission.verdict !== want) throw new RecordStepError(`${s.by}'s node answered ${admission.verdict}${admission.message === 'accepted' ? '' : ` (${admission.code}: ${admission.message})`} to its ${s.kind}, expected ${want}`)
     if (admission.id != null && admission.verdict === 'accept' && label != null) ctx.obs.label(label, admission.id)
     done.push(`${s.by} ${s.kind}`)
   }
