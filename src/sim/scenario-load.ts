@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { parseDocument } from 'yaml'
+import { LineCounter, parseDocument, type Document } from 'yaml'
 import { ScenarioError, validateScenarioDoc, type ScenarioDoc } from './scenario-schema.ts'
 import { checkScenario, type DrillMember, type Scenario } from './scenario-check.ts'
 import { generateMembers } from './un-members.ts'
@@ -34,7 +34,8 @@ export function loadScenario (file: string, opts: LoadOptions = {}): Scenario {
 
 /** The same from text; relative paths (members.from) are taken from `baseDir`. */
 export function parseScenario (text: string, baseDir: string, opts: LoadOptions = {}): Scenario {
-  const yaml = parseDocument(text, { prettyErrors: true })
+  const lines = new LineCounter()
+  const yaml = parseDocument(text, { prettyErrors: true, lineCounter: lines })
   const error = yaml.errors[0]
   if (error != null) {
     const pos = error.linePos?.[0]
@@ -47,8 +48,30 @@ export function parseScenario (text: string, baseDir: string, opts: LoadOptions 
     if (!(key in declared)) throw new ScenarioError('params', `params: "${key}" is not a parameter of this scenario (${Object.keys(declared).join(', ') || 'it has none'})`)
     params[key] = typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value
   }
-  const doc = validateScenarioDoc(substitute(raw, params, ''))
-  return { ...checkScenario({ ...doc, params } as ScenarioDoc, membersOf(doc, baseDir)), params }
+  try {
+    const doc = validateScenarioDoc(substitute(raw, params, ''))
+    return { ...checkScenario({ ...doc, params } as ScenarioDoc, membersOf(doc, baseDir)), params }
+  } catch (err) {
+    const line = err instanceof ScenarioError ? lineOf(yaml, lines, err.where) : undefined
+    if (line != null && err instanceof ScenarioError) throw new ScenarioError(err.where, `${err.message} (line ${line})`)
+    throw err
+  }
+}
+
+/** The line where `where` (e.g. `timeline[3].register.by`) is written, or its closest parent that is. */
+function lineOf (doc: Document, lines: LineCounter, where: string): number | undefined {
+  const path: Array<string | number> = []
+  for (const part of where.split('.')) {
+    const m = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part)
+    if (m == null) return undefined
+    if (m[1] !== '') path.push(m[1] as string)
+    for (const i of (m[2] ?? '').matchAll(/\[(\d+)\]/g)) path.push(Number(i[1]))
+  }
+  for (let n = path.length; n > 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined
+    if (node?.range != null) return lines.linePos(node.range[0]).line
+  }
+  return undefined
 }
 
 /** Replaces `${name}` in every string value; a value that is exactly `${name}` takes the parameter's type. */

@@ -29,6 +29,6 @@ describe('sim: a failed expectation fails the drill, by name', function () {
   it('`accord drill` on a malformed scenario exits non-zero with the step\'s location', async () => {
     const r = await accord(['drill', MALFORMED], { timeoutMs: 30_000 })
     assert.equal(r.code, 1)
-    assert.equal(r.stderr, `accord: ${MALFORMED}: timeline[2].partition.groups must NOT have fewer than 2 items\n`)
+    assert.equal(r.stderr, `accord: ${MALFORMED}: timeline[2].partition.groups must NOT have fewer than 2 items (line 10)\n`)
   })
 })

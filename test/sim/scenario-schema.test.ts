@@ -74,6 +74,11 @@ timeline:
     assert.match(refused('timeline:\n  - propose: { by: GB, proposal: p-1, remove: US }\n').message, /^timeline\[0\]\.propose\.proposal: a proposal id starts with its proposer's id: "gb-p-1", not "p-1"/)
   })
 
+  it('a mistake found after parsing names the line it is on', () => {
+    const line = HEAD.split('\n').length + 2
+    assert.match(refused('timeline:\n  - wait: 1s\n  - register: { by: ZZ, model: z-1 }\n').message, new RegExp(`^timeline\\[1\\]\\.register\\.by: ZZ is not a member .* \\(line ${line}\\)$`))
+  })
+
   it('a bare action name is that action with no arguments (`- heal`)', () => {
     const scenario = parseScenario(HEAD + 'timeline:\n  - partition: { groups: [[europe], [americas, asia]] }\n  - heal\n', SCENARIOS)
     assert.equal(scenario.timeline.length, 2)
