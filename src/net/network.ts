@@ -75,6 +75,9 @@ export class Network {
       ...(init.onVerdict != null ? { onVerdict: init.onVerdict } : {})
     })
     this.sync = new SyncScheduler(libp2p, init.ledger, peer => this.memberOf(peer) != null, {
+      // Observers read: they may ask for rounds (and catch up), members never ask them.
+      mayAsk: peer => this.memberOf(peer) != null || this.#observers.has(peer),
+      selfIsMember: () => this.memberOf(this.libp2p.peerId.toString()) != null,
       ...(init.quiet != null ? { quiet: init.quiet } : {}),
       ...(init.syncEveryMs != null ? { everyMs: init.syncEveryMs } : {})
     })
@@ -177,7 +180,7 @@ export class Network {
   async start (): Promise<void> {
     if (this.libp2p.status !== 'started') await this.libp2p.start()
     this.gossip.start()
-    await serveStatus(this.libp2p, this.#ledger, peer => this.memberOf(peer) != null)
+    await serveStatus(this.libp2p, this.#ledger, peer => this.memberOf(peer) != null || this.#observers.has(peer))
     await this.sync.start()
     await this.dialer.start()
     this.#watchdog = setInterval(() => { this.repairSilentLinks() }, this.#watchdogMs)

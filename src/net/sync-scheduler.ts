@@ -66,11 +66,19 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
   recordsFetched = 0
 
   /** `quiet`: periodic rounds wait for its quiet moments; `everyMs`: their mean period. */
-  constructor (libp2p: AccordLibp2p, ledger: Ledger, isMember: (peer: string) => boolean, opts: { quiet?: QuietGate, everyMs?: number } = {}) {
+  /** Who may ask this node for a round: members, and observers (read-only peers). */
+  readonly #mayAsk: (peer: string) => boolean
+
+  /** Whether this node counts itself a member (an observer, or a member not admitted yet in its own records, does not). */
+  readonly #selfIsMember: () => boolean
+
+  constructor (libp2p: AccordLibp2p, ledger: Ledger, isMember: (peer: string) => boolean, opts: { quiet?: QuietGate, everyMs?: number, mayAsk?: (peer: string) => boolean, selfIsMember?: () => boolean } = {}) {
     super()
     this.#libp2p = libp2p
     this.#ledger = ledger
     this.#isMember = isMember
+    this.#mayAsk = opts.mayAsk ?? isMember
+    this.#selfIsMember = opts.selfIsMember ?? (() => true)
     if (opts.quiet != null) this.#quiet = opts.quiet
     this.#everyMs = opts.everyMs ?? NET_DEFAULTS.syncEveryMs
   }
@@ -150,7 +158,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
   async #inbound (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
     const state = this.#state(peer)
-    if (!this.#isMember(peer) || state.inbound) {
+    if (!this.#mayAsk(peer) || state.inbound) {
       // Rate limit: one inbound round per peer at a time.
       stream.abort(new Error('a sync round with this peer is already running'))
       return
@@ -239,8 +247,10 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
 
   #onConnect = (evt: CustomEvent<{ toString: () => string }>): void => {
     const peer = evt.detail.toString()
-    // Only the side with the smaller peer id starts the round, so a new link runs one, not two.
-    if (this.#libp2p.peerId.toString() < peer) void this.request(peer, 'connect')
+    // Only the side with the smaller peer id starts the round, so a new link runs one, not two;
+    // but a member never starts one with a node it does not count as a member (an observer, a
+    // member admitted after its records end), so such a node always starts.
+    if (this.#libp2p.peerId.toString() < peer || !this.#selfIsMember()) void this.request(peer, 'connect')
   }
 
   #connectedMembers (): string[] {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { cluster, converged, type Cluster } from './cluster.ts'
 import { federation, incidentBody, modelBody, seedFor, waitFor } from '../fixtures.ts'
 import { AccordNode } from '../../src/node/accord-node.ts'
-import { RECORDS_TOPIC } from '../../src/net/index.ts'
+import { memberPeerId, RECORDS_TOPIC } from '../../src/net/index.ts'
 import { authorRecord, canonicalBytes, SigningKey } from '../../src/records/index.ts'
 
 describe('net: members only, and misbehaviour is contained', function () {
@@ -41,6 +41,39 @@ describe('net: members only, and misbehaviour is contained', function () {
     // Each refused link counts as a failure, so the outsider backs off instead of redialling
     // twice a second for ever (links cut at once used to reset the count).
     await waitFor(() => outsider!.network.dialer.failuresWith(gb.peerId) >= 3, 'the outsider\'s redials to GB to back off')
+  })
+
+  it('an observer (a peer id a member lets in read-only) catches up to the same digest by sync, and cannot write', async () => {
+    const fed = federation(['US', 'GB'])
+    const dir = mkdtempSync(join(tmpdir(), 'accord-observer-'))
+    const nodes: AccordNode[] = []
+    try {
+      const observerKey = new SigningKey(seedFor('OB'))
+      const observerPeer = memberPeerId({ publicKey: observerKey.publicKeyB64 })
+      const start = async (id: string, extra: object): Promise<AccordNode> => {
+        const node = await AccordNode.create({ id, seed: seedFor(id), roster: fed.roster, dbPath: join(dir, `${id}.db`), writeSettleMs: 500, ...extra })
+        await node.start()
+        nodes.push(node)
+        return node
+      }
+      const gb = await start('GB', { observers: [observerPeer] })
+      const us = await start('US', { bootstrap: [gb.multiaddrs[0]!] })
+      for (let i = 0; i < 30; i++) await gb.submit('model.register', modelBody('GB', `gb-${i}`))
+      await converged([gb, us])
+      // The observer was not there for any of it: only a sync round can bring it the history.
+      const ob = await start('OB', { bootstrap: [gb.multiaddrs[0]!] })
+      await converged([gb, us, ob], 'the observer to catch up')
+      assert.equal(ob.ledger.state.model('gb-29')?.origin, 'GB')
+      const write = await ob.submit('model.register', modelBody('GB', 'ob-1'))
+      assert.equal(write.code, 'not-member')
+      // It keeps reading: a new record reaches it too.
+      await us.submit('model.register', modelBody('US', 'us-late'))
+      await converged([gb, us, ob], 'the observer to hold the new record')
+      assert.equal(ob.ledger.state.model('us-late')?.origin, 'US')
+    } finally {
+      for (const n of nodes) await n.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('a member pushing forged, tampered and malformed gossip: all rejected, honest records flow, its score goes negative', async () => {
