@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { admissionOf, applyRecord, authorRecord, isVoid, membership, Roster, State, validate, viewDigest, type Admission, type ChainTip, type FederationSettings, type Fork, type HeldRecord, type LedgerView, type Member, type SigningKey, type VersionVector } from '../records/index.ts'
-import { decodeRecord, MAX_RECORD_BYTES, RecordError, recordId, reject, RejectCode, signingPayloadOf, type Prepared } from '../records/index.ts'
+import { decodeRecord, IgnoreCode, MAX_RECORD_BYTES, RecordError, recordId, reject, RejectCode, signingPayloadOf, type Prepared } from '../records/index.ts'
 import type { VerifyPool } from './verify-pool.ts'
 import { PendingBuffer, type PendingLimits } from './pending.ts'
 import { SqliteStore, type StoredRecord } from './sqlite-store.ts'
@@ -249,6 +249,9 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     try {
       const until = this.roster.get(origin)?.until
       if (until != null) throw reject(RejectCode.NOT_MEMBER, `${origin} was removed from the federation; only its records up to seq ${until} count`, 'origin')
+      // A frozen chain takes nothing more (and one frozen at seq 1 has no head to chain to).
+      const frozenAt = this.#tips.get(origin)?.frozenAt
+      if (frozenAt != null) return { verdict: 'ignore', code: IgnoreCode.CHAIN_FROZEN, message: `${origin}'s chain is frozen at seq ${frozenAt} by an equivocation` }
       bytes = authorRecord(key, origin, this.#tips.get(origin), kind, body, time).bytes
     } catch (err) {
       if (!(err instanceof RecordError)) throw err

@@ -101,6 +101,21 @@ describe('store: the durable ledger', () => {
     ledger.close()
   })
 
+  it('author() on a chain frozen by an equivocation says chain-frozen, also when the fork is at seq 1', () => {
+    const ledger = new Ledger({ path: ':memory:', roster: fed.roster })
+    try {
+      const a = new Writer(fed).write('US', 'model.register', modelBody('US', 'us-a'))
+      const b = new Writer(fed).write('US', 'model.register', modelBody('US', 'us-b'))
+      assert.equal(ledger.admit(a.bytes).verdict, 'accept')
+      assert.equal(ledger.admit(b.bytes).verdict, 'equivocation')
+      const next = ledger.author('US', fed.keys.get('US') as SigningKey, 'model.register', modelBody('US', 'us-c'))
+      assert.equal(next.code, 'chain-frozen')
+      assert.match(next.message, /US's chain is frozen at seq 1/)
+    } finally {
+      ledger.close()
+    }
+  })
+
   it('lineage: copies and derivatives transitively, even when registered before their parent arrives', () => {
     const w = new Writer(fed)
     const ledger = new Ledger({ path: ':memory:', roster: fed.roster })
