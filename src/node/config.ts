@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { compile } from '../records/schema.ts'
 
 export const NodeConfigSchema = Type.Object({
@@ -67,5 +69,32 @@ export function loadConfig (file: string | undefined, flags: Partial<NodeConfig>
     throw new ConfigError(`${source}: ${problem.message}`, problem.field)
   }
   const config = merged as unknown as NodeConfig
+  const bad = badAddress(config)
+  if (bad != null) {
+    const key = bad.field.split('.')[0] as string
+    const source = file != null && key in fromFile && !(key in defined) ? file : (key in defined ? 'flag' : (file ?? 'flags'))
+    throw new ConfigError(`${source}: ${bad.field}: ${bad.message}`, bad.field)
+  }
   return { ...config, data: resolve(config.data), charter: resolve(config.charter) }
+}
+
+/** The first P2P address or peer id that libp2p could not use, said plainly (its own errors name no field). */
+function badAddress (config: NodeConfig): { field: string, message: string } | undefined {
+  const peerProblem = (id: string): string | undefined => {
+    try { peerIdFromString(id); return undefined } catch { return `"${id}" is not a peer id (they look like 12D3KooW…; \`accord card\` prints a member's)` }
+  }
+  for (const list of ['listen', 'announce', 'bootstrap'] as const) {
+    for (const [i, text] of config[list].entries()) {
+      let addr
+      try { addr = multiaddr(text) } catch (err) { return { field: `${list}.${i}`, message: `"${text}" is not a multiaddr (e.g. /ip4/192.0.2.7/tcp/4101): ${(err as Error).message}` } }
+      const peer = addr.getComponents().find(c => c.name === 'p2p')?.value
+      const problem = peer != null ? peerProblem(peer) : undefined
+      if (problem != null) return { field: `${list}.${i}`, message: problem }
+    }
+  }
+  for (const [i, id] of config.observers.entries()) {
+    const problem = peerProblem(id)
+    if (problem != null) return { field: `observers.${i}`, message: problem }
+  }
+  return undefined
 }
