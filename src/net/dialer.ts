@@ -33,7 +33,13 @@ const STABLE_LINK_MS = 10_000
 /** Whether the `attempts`-th failure in a row is worth telling the operator of. */
 const worthTelling = (attempts: number): boolean => attempts === 1 || attempts % 10 === 0
 /** The error's own message, without libp2p's stack or wrapping. */
-const reasonOf = (err: unknown): string => `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`
+const reasonOf = (err: unknown): string => {
+  const name = (err as Error)?.name ?? 'Error'
+  const text = `${name}: ${(err as Error)?.message ?? String(err)}`
+  // Something answered, but not libp2p's handshake: another service on that port (an HTTP API?).
+  if (name === 'EncryptionFailedError' || /multistream|Missing newline|protocol selection/i.test(text)) return `${text} (something listens there, but not an Accord node's P2P port: the API port, or another service?)`
+  return text
+}
 
 export class Dialer {
   readonly #libp2p: AccordLibp2p
