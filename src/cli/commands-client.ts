@@ -14,6 +14,11 @@ export function withClient (cmd: Command): Command {
 
 /** A time given as ISO 8601 or milliseconds since the epoch. */
 export function millis (value: string, flag: string): number {
+  // A time of day without a zone is read in this shell's TZ by Date.parse: the same command would
+  // record different moments in different countries.
+  if (/\d[T ]\d{1,2}:\d{2}/.test(value) && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value.trim())) {
+    throw new CliError(`${flag} ${value}: say the time zone, e.g. ${value.trim()}Z for UTC or ${value.trim()}+01:00 (without one the time would depend on this computer's TZ)`)
+  }
   const n = /^\d+$/.test(value) ? Number(value) : Date.parse(value)
   if (!Number.isFinite(n)) throw new CliError(`${flag} ${value}: give a time as ISO 8601 (2026-11-22T10:00Z) or epoch milliseconds`)
   return n

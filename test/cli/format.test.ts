@@ -51,3 +51,15 @@ describe('cli: accord view output', () => {
     assert.match(out, /^ALARM no member connected, and US refuses this node's links: this member may have been removed/m)
   })
 })
+
+describe('cli: times given on the command line', () => {
+  it('a time of day needs its zone (else it would depend on the shell\'s TZ); dates, zoned times and epoch ms pass', async () => {
+    const { millis } = await import('../../src/cli/commands-client.ts')
+    assert.throws(() => millis('2026-12-03T10:00:00', '--occurred'), /--occurred 2026-12-03T10:00:00: say the time zone, e.g. 2026-12-03T10:00:00Z/)
+    assert.throws(() => millis('2026-12-03 10:00', '--at'), /say the time zone/)
+    assert.equal(millis('2026-12-03T10:00:00Z', '--occurred'), Date.UTC(2026, 11, 3, 10))
+    assert.equal(millis('2026-12-03T11:00+01:00', '--occurred'), Date.UTC(2026, 11, 3, 10))
+    assert.equal(millis('2026-12-03', '--occurred'), Date.UTC(2026, 11, 3))
+    assert.equal(millis('1796241600000', '--occurred'), 1796241600000)
+  })
+})
