@@ -14,6 +14,9 @@ import type { HeldRecord } from './held.ts'
 import { isVoid, type Roster } from './roster.ts'
 import type { State } from './state.ts'
 
+/** How far a body's "already happened" time may run ahead of its record's own time (the two clocks may differ). */
+export const CLOCK_SKEW_MS = 3_600_000
+
 /** The tip of one origin's chain as held: its last in-chain seq and that record's id. */
 export interface ChainTip { seq: number, head: string, frozenAt?: number }
 
@@ -70,6 +73,12 @@ function check (bytes: Uint8Array, roster: Roster, view: LedgerView, prepared?: 
   if (kind == null) throw reject(RejectCode.UNKNOWN_KIND, `unknown record kind "${envelope.kind}"`, 'kind')
   const problem = kind.check(envelope.body)
   if (problem != null) throw reject(RejectCode.SCHEMA, problem.message, problem.field)
+  for (const field of kind.kind.pastTimes ?? []) {
+    const at = (envelope.body as Record<string, unknown>)[field]
+    if (typeof at === 'number' && at > envelope.time + CLOCK_SKEW_MS) {
+      throw reject(RejectCode.SCHEMA, `body.${field} (${new Date(at).toISOString()}) is after the record's own time (${new Date(envelope.time).toISOString()}): a record says what has already happened`, `body.${field}`)
+    }
+  }
 
   const member = roster.get(envelope.origin)
   if (member == null) throw reject(RejectCode.NOT_MEMBER, `${envelope.origin} is not a member of the federation`, 'origin')

@@ -55,8 +55,13 @@ describe('records: red lines, shutdown mandates, pauses, retractions, deadlines'
     assert.equal(wrong.verdict, 'reject'); assert.equal(wrong.code, 'not-owner'); assert.equal(wrong.field, 'body.modelId')
     // The rejected record used no seq: continue US's chain from what the ledger holds.
     w.tips.set('US', ledger.tip('US')!)
-    ok(say('GB', 'redline.shutdown', { modelId: 'gb-base', declarationId: 'fr-d1', shutdownAt: T0 + 3 * HOUR, verification: 'weights destroyed' }))
-    ok(say('US', 'redline.shutdown', { modelId: 'us-copy', shutdownAt: T0 + 4 * HOUR, verification: 'endpoints removed' }))
+    // A shutdown is attested once it has happened: one dated ahead of its record is refused.
+    const promised = ledger.admit(say('GB', 'redline.shutdown', { modelId: 'gb-base', declarationId: 'fr-d1', shutdownAt: 8_640_000_000_000_000, verification: 'promised' }, T0 + 2 * HOUR))
+    assert.equal(promised.code, 'schema'); assert.equal(promised.field, 'body.shutdownAt')
+    assert.match(promised.message, /is after the record's own time/)
+    w.tips.set('GB', ledger.tip('GB')!)
+    ok(say('GB', 'redline.shutdown', { modelId: 'gb-base', declarationId: 'fr-d1', shutdownAt: T0 + 3 * HOUR, verification: 'weights destroyed' }, T0 + 3 * HOUR + 60_000))
+    ok(say('US', 'redline.shutdown', { modelId: 'us-copy', shutdownAt: T0 + 4 * HOUR, verification: 'endpoints removed' }, T0 + 4 * HOUR))
     const before = status(T0 + 23 * HOUR)?.mandates.find(m => m.modelId === 'jp-ft')
     assert.equal(before?.status, 'mandated')
     const after = status(T0 + 2000 + 24 * HOUR + 1)

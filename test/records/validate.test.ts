@@ -24,6 +24,15 @@ describe('records: the one validator', () => {
     assert.equal(again.code, 'duplicate')
   })
 
+  it('rejects an incident that occurred after its own report (schema), within an hour of clock skew', () => {
+    const T = 1_790_000_000_000
+    const future = ledger.admit(w.write('GB', 'incident.report', incidentBody('gb-i-1', ['m'], { occurredAt: 8_640_000_000_000_000, detectedAt: 8_640_000_000_000_000 }), T).bytes)
+    assert.equal(future.code, 'schema'); assert.equal(future.field, 'body.occurredAt')
+    w.tips.delete('GB')
+    const skewed = ledger.admit(w.write('GB', 'incident.report', incidentBody('gb-i-2', ['m'], { occurredAt: T + 30 * 60_000, detectedAt: T + 40 * 60_000 }), T).bytes)
+    assert.equal(skewed.verdict, 'accept', skewed.message)
+  })
+
   it('rejects a forged signature (bad-signature)', () => {
     const { record } = w.write('GB', 'model.register', modelBody('GB', 'gb-1'))
     const sig = Buffer.from(record.sig, 'base64url'); sig[0] = (sig[0] as number) ^ 0xff

@@ -6,6 +6,7 @@ import { reject, RejectCode } from '../errors.ts'
 export const incidentReport = defineKind({
   name: 'incident.report',
   description: 'Reports an AI incident: which models, how severe, which harms, what happened and when.',
+  pastTimes: ['occurredAt', 'detectedAt'],
   schema: Type.Object({
     incidentId: ObjectId,
     modelIds: Type.Array(ObjectId, { minItems: 1, maxItems: 32, uniqueItems: true }),

@@ -12,6 +12,13 @@ export interface Kind<S extends TSchema = TSchema> {
   schema: S
   example: Static<S>
   /**
+   * Body fields holding a moment that has already happened (an incident occurred, a model was
+   * shut down): refused when later than the record's own time (beyond `CLOCK_SKEW_MS`). Without
+   * this, a shutdown "at" a future date satisfied a mandate, and a future `occurredAt` dodged
+   * the late-report flag.
+   */
+  pastTimes?: string[]
+  /**
    * Throws a reject RecordError when `origin` may not say this given what its own chain holds
    * (ownership, duplicates). Must depend only on the origin's own earlier records, so that the
    * verdict is the same on every node whatever the arrival order.

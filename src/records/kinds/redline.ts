@@ -48,6 +48,7 @@ export const redlineConfirm = defineKind({
 export const redlineShutdown = defineKind({
   name: 'redline.shutdown',
   description: 'The registering jurisdiction attests it has shut down a model (when, and how it was verified).',
+  pastTimes: ['shutdownAt'],
   schema: Type.Object({
     modelId: ObjectId,
     declarationId: Type.Optional(ObjectId),
