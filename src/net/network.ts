@@ -11,6 +11,7 @@ import { RecordGossip } from './gossip.ts'
 import { SyncScheduler, type QuietGate } from './sync-scheduler.ts'
 import { Dialer } from './dialer.ts'
 import { memberPeerId } from './peer-ids.ts'
+import { AddressBook } from './address-book.ts'
 import { askStatus, serveStatus, STATUS_PROTOCOL, type PeerStatusAnswer } from './status-protocol.ts'
 import { RECORDS_TOPIC } from './options.ts'
 
@@ -33,6 +34,8 @@ export interface NetworkInit {
   memoryLatencyMs?: number
   /** Peer ids allowed to connect without being members (read-only observers). */
   observers?: string[]
+  /** Where to keep members' last known addresses across restarts (see AddressBook); none if not given. */
+  addressBook?: string
   /** @default true when every listen address is loopback or memory */
   loopback?: boolean
   /** Every verdict gossip reaches, with the peer that sent it. */
@@ -60,6 +63,7 @@ export class Network {
   readonly dialer: Dialer
   readonly #ledger: Ledger
   readonly #observers: Set<string>
+  readonly #book?: AddressBook
   readonly #blocked = new Set<string>()
   readonly #watchdogMs: number
   #watchdog?: NodeJS.Timeout
@@ -69,6 +73,7 @@ export class Network {
     this.libp2p = libp2p
     this.#ledger = init.ledger
     this.#observers = new Set(init.observers ?? [])
+    if (init.addressBook != null) this.#book = new AddressBook(init.addressBook, libp2p, () => this.#memberPeerIds().filter(p => p !== libp2p.peerId.toString()))
     this.#watchdogMs = init.gossipWatchdogMs ?? GOSSIP_WATCHDOG_MS
     this.gossip = new RecordGossip(libp2p, init.ledger, {
       onGap: peer => { void this.sync.request(peer, 'gap') },
@@ -162,6 +167,12 @@ export class Network {
     return this.#memberPeers.ids.get(peer)
   }
 
+  /** Peer ids of the current members (this node's own included, if it is one). */
+  #memberPeerIds (): string[] {
+    this.memberOf('')
+    return [...(this.#memberPeers?.ids.keys() ?? [])]
+  }
+
   /** Peer ids of members with an open connection. */
   #connectedMemberPeers (): string[] {
     return [...new Set(this.libp2p.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer.toString()))].filter(p => this.memberOf(p) != null)
@@ -179,10 +190,14 @@ export class Network {
 
   async start (): Promise<void> {
     if (this.libp2p.status !== 'started') await this.libp2p.start()
+    const fromBook = await this.#book?.load() ?? 0
+    this.#book?.start()
     this.gossip.start()
     await serveStatus(this.libp2p, this.#ledger, peer => this.memberOf(peer) != null || this.#observers.has(peer))
     await this.sync.start()
     await this.dialer.start()
+    // Members found in the address book are dialed now, not at the next top-up.
+    if (fromBook > 0) void this.dialer.topUp()
     this.#watchdog = setInterval(() => { this.repairSilentLinks() }, this.#watchdogMs)
     this.#watchdog.unref()
   }
@@ -208,6 +223,7 @@ export class Network {
 
   async stop (): Promise<void> {
     if (this.#watchdog != null) clearInterval(this.#watchdog)
+    await this.#book?.stop()
     this.dialer.stop()
     await this.sync.stop()
     await this.libp2p.unhandle(STATUS_PROTOCOL)

@@ -68,6 +68,7 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
       announce: config.announce,
       bootstrap: config.bootstrap,
       observers: config.observers,
+      addressBook: join(config.data, 'peers.json'),
       metricsRegistry: metrics.registry,
       onRefused: peer => {
         // A removed member is known by its key: say who it is.
