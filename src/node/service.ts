@@ -93,7 +93,9 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
   if (member?.until != null) log.warn(`${config.id} was removed from the federation: its records past seq ${member.until} are void, and this node refuses to write`)
   if (member == null) log.warn(`${config.id} is not a member yet (not in the charter, and no admission in this node's records): waiting to learn of its admission by sync from ${config.bootstrap.join(', ')}; its writes are refused until then`)
   node.on('settled', (how, ms) => {
-    if (how === 'timeout') log.warn({ ms }, 'no member reached: writing from this node\'s own records alone (if it was restored from an old backup, its next record can reuse a seq and freeze its chain)')
+    const self = node?.ledger.roster.get(config.id)
+    if (how === 'timeout' && (self == null || self.until != null)) log.warn({ ms }, `no member reached; ${config.id} is not a member in this node's records (observer, not admitted yet, or removed), so its writes are refused anyway`)
+    else if (how === 'timeout') log.warn({ ms }, 'no member reached: writing from this node\'s own records alone (if it was restored from an old backup, its next record can reuse a seq and freeze its chain)')
     else log.info({ how, ms }, 'writes open')
   })
   const events = new EventLog()
