@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import type { FastifyPluginAsync } from 'fastify'
 import type { ApiContext } from './server.ts'
 import type { LiveEvent } from './event-log.ts'
@@ -22,7 +23,7 @@ export function liveRoutes (ctx: ApiContext): FastifyPluginAsync {
 
     // Open event streams never end by themselves: the node ends them when it stops, or closing
     // the server would wait for every client (a dashboard tab reconnects for ever).
-    const streams = new Set<import('node:http').ServerResponse>()
+    const streams = new Set<ServerResponse>()
     app.addHook('preClose', async () => { for (const res of streams) res.end() })
 
     app.get('/v1/events', async (req, reply) => {

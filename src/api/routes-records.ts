@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { decodeRecord, isVoid, KINDS, kindOf, unknownKindMessage } from '../records/index.ts'
+import { decodeRecord, KINDS, kindOf, unknownKindMessage } from '../records/index.ts'
 import type { StoredRecord } from '../store/sqlite-store.ts'
 import type { ApiContext } from './server.ts'
 import { ApiError } from './errors.ts'
@@ -11,7 +11,7 @@ export function recordRoutes (ctx: ApiContext): FastifyPluginAsync {
     ...decodeRecord(r.bytes),
     id: r.id,
     receivedAt: r.receivedAt,
-    ...(isVoid(ctx.node.ledger.roster.get(r.origin), r.seq, r.kind) ? { void: true } : {})
+    ...(ctx.node.ledger.voids(r) ? { void: true } : {})
   })
   return async (app) => {
     app.post('/v1/records', async (req, reply) => {

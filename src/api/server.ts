@@ -9,7 +9,6 @@ import type { AccordNode } from '../node/accord-node.ts'
 import type { NodeMetrics } from '../node/metrics.ts'
 import { ApiError, errorBody, fromFastifyError } from './errors.ts'
 import { EventLog } from './event-log.ts'
-import { isVoid } from '../records/index.ts'
 import { recordRoutes } from './routes-records.ts'
 import { registryRoutes } from './routes-registry.ts'
 import { liveRoutes } from './routes-live.ts'
@@ -93,7 +92,7 @@ export function createApi (ctx: ApiContext): FastifyInstance {
 
 /** Feeds the node's records and alarms into the event log that `/v1/events` streams. */
 export function connectEvents (node: AccordNode, events: EventLog): void {
-  node.on('record', r => events.push('record', { id: r.id, origin: r.origin, seq: r.seq, kind: r.kind, time: r.time, body: r.body, ...(isVoid(node.ledger.roster.get(r.origin), r.seq, r.kind) ? { void: true } : {}) }))
+  node.on('record', r => events.push('record', { id: r.id, origin: r.origin, seq: r.seq, kind: r.kind, time: r.time, body: r.body, ...(node.ledger.voids(r) ? { void: true } : {}) }))
   node.on('alarm', a => events.push('alarm', a))
   node.on('transition', t => events.push(t.type.startsWith('member.') ? 'member' : 'redline', t))
 }

@@ -73,7 +73,7 @@ export class Network {
     this.libp2p = libp2p
     this.#ledger = init.ledger
     this.#observers = new Set(init.observers ?? [])
-    if (init.addressBook != null) this.#book = new AddressBook(init.addressBook, libp2p, () => this.#memberPeerIds().filter(p => p !== libp2p.peerId.toString()))
+    if (init.addressBook != null) this.#book = new AddressBook(init.addressBook, libp2p, () => [...this.#memberPeerMap().keys()].filter(p => p !== libp2p.peerId.toString()))
     this.#watchdogMs = init.gossipWatchdogMs ?? GOSSIP_WATCHDOG_MS
     this.gossip = new RecordGossip(libp2p, init.ledger, {
       onGap: peer => { void this.sync.request(peer, 'gap') },
@@ -160,17 +160,16 @@ export class Network {
    * member's records up to its last valid seq stay, but its node is no longer let in).
    */
   memberOf (peer: string): string | undefined {
+    return this.#memberPeerMap().get(peer)
+  }
+
+  /** Peer id → member id for the current members (this node's own included, if it is one); rebuilt when the roster changes. */
+  #memberPeerMap (): Map<string, string> {
     const roster = this.#ledger.roster
     if (this.#memberPeers?.roster !== roster) {
       this.#memberPeers = { roster, ids: new Map(roster.list().filter(m => m.until == null).map(m => [memberPeerId(m), m.id])) }
     }
-    return this.#memberPeers.ids.get(peer)
-  }
-
-  /** Peer ids of the current members (this node's own included, if it is one). */
-  #memberPeerIds (): string[] {
-    this.memberOf('')
-    return [...(this.#memberPeers?.ids.keys() ?? [])]
+    return this.#memberPeers.ids
   }
 
   /** Peer ids of members with an open connection. */
@@ -180,12 +179,7 @@ export class Network {
 
   /** Member ids with an open connection. */
   connectedMembers (): string[] {
-    const ids = new Set<string>()
-    for (const c of this.libp2p.getConnections()) {
-      const member = c.status === 'open' ? this.memberOf(c.remotePeer.toString()) : undefined
-      if (member != null) ids.add(member)
-    }
-    return [...ids].sort()
+    return this.#connectedMemberPeers().map(p => this.memberOf(p) as string).sort()
   }
 
   async start (): Promise<void> {

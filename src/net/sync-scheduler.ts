@@ -65,13 +65,15 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
   rounds = 0
   recordsFetched = 0
 
-  /** `quiet`: periodic rounds wait for its quiet moments; `everyMs`: their mean period. */
   /** Who may ask this node for a round: members, and observers (read-only peers). */
   readonly #mayAsk: (peer: string) => boolean
-
   /** Whether this node counts itself a member (an observer, or a member not admitted yet in its own records, does not). */
   readonly #selfIsMember: () => boolean
 
+  /**
+   * `quiet`: periodic rounds wait for its quiet moments; `everyMs`: their mean period; `mayAsk`:
+   * who may start a round with this node (default: members); `selfIsMember`: see #onConnect.
+   */
   constructor (libp2p: AccordLibp2p, ledger: Ledger, isMember: (peer: string) => boolean, opts: { quiet?: QuietGate, everyMs?: number, mayAsk?: (peer: string) => boolean, selfIsMember?: () => boolean } = {}) {
     super()
     this.#libp2p = libp2p
@@ -158,7 +160,8 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
   async #inbound (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
     const state = this.#state(peer)
-    if (!this.#mayAsk(peer) || state.inbound) {
+    if (!this.#mayAsk(peer)) { stream.abort(new Error('members and observers only')); return }
+    if (state.inbound) {
       // Rate limit: one inbound round per peer at a time.
       stream.abort(new Error('a sync round with this peer is already running'))
       return

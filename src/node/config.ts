@@ -63,18 +63,16 @@ export function loadConfig (file: string | undefined, flags: Partial<NodeConfig>
   }
   const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)))
   const merged = { ...CONFIG_DEFAULTS, ...fromFile, ...defined }
-  const problem = check(merged)
-  if (problem != null) {
-    const source = file != null && problem.field in fromFile && !(problem.field in defined) ? file : (problem.field in defined ? 'flag' : (file ?? 'flags'))
-    throw new ConfigError(`${source}: ${problem.message}`, problem.field)
+  /** Where a field's value came from, for the error: the file, a flag, or neither (a default). */
+  const sourceOf = (field: string): string => {
+    const key = field.split('.')[0] as string
+    return file != null && key in fromFile && !(key in defined) ? file : (key in defined ? 'flag' : (file ?? 'flags'))
   }
+  const problem = check(merged)
+  if (problem != null) throw new ConfigError(`${sourceOf(problem.field)}: ${problem.message}`, problem.field)
   const config = merged as unknown as NodeConfig
   const bad = badAddress(config)
-  if (bad != null) {
-    const key = bad.field.split('.')[0] as string
-    const source = file != null && key in fromFile && !(key in defined) ? file : (key in defined ? 'flag' : (file ?? 'flags'))
-    throw new ConfigError(`${source}: ${bad.field}: ${bad.message}`, bad.field)
-  }
+  if (bad != null) throw new ConfigError(`${sourceOf(bad.field)}: ${bad.field}: ${bad.message}`, bad.field)
   return { ...config, data: resolve(config.data), charter: resolve(config.charter) }
 }
 

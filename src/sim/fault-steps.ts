@@ -17,9 +17,12 @@ export class ConvergenceError extends Error {
 
 const records = (n: number): string => `${n} record${n === 1 ? '' : 's'}`
 
+/** The nodes a convergence left out (see `outsiders`), said once for the step and its error. */
+const leftOut = (m: ConvergenceMeasure): string => `${m.outsiders.join(', ')} left out: not ${m.outsiders.length === 1 ? 'a member' : 'members'} to the others`
+
 function describe (m: ConvergenceMeasure): string {
   const slowest = Object.entries(m.perNode).sort((a, b) => b[1] - a[1])[0]
-  const left = m.outsiders.length > 0 ? `; ${m.outsiders.join(', ')} left out: not ${m.outsiders.length === 1 ? 'a member' : 'members'} to the others` : ''
+  const left = m.outsiders.length > 0 ? `; ${leftOut(m)}` : ''
   return m.converged
     ? `converged in ${formatMs(m.totalMs)} (${records(m.records)}; slowest ${slowest?.[0] ?? '—'} ${formatMs(slowest?.[1] ?? 0)}${left})`
     : `not converged after ${formatMs(m.totalMs)}${left}`
@@ -29,7 +32,7 @@ async function converge (run: RunState, step: Step, event: ConvergenceMeasure['e
   const m = await measureConvergence(run, `${step.where} ${step.label}`, event, run.timelineStart, timeoutMs)
   run.measures.push(m)
   if (!m.converged) {
-    const left = m.outsiders.length > 0 ? ` (${m.outsiders.join(', ')} left out: not counted as members by the others)` : ''
+    const left = m.outsiders.length > 0 ? ` (${leftOut(m)})` : ''
     throw new ConvergenceError(`live nodes did not converge within ${formatMs(timeoutMs)} of the ${event}: ${m.laggards.join(', ')} still ${m.laggards.length === 1 ? 'differs' : 'differ'} from the rest of ${m.laggards.length === 1 ? 'its' : 'their'} side${left}`)
   }
   return describe(m)

@@ -88,6 +88,8 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
   get size (): number { return this.#ids.size }
 
   has (id: string): boolean { return this.#ids.has(id) }
+  /** Whether a held record is void under the membership now (see `isVoid`). */
+  voids (record: { origin: string, seq: number, kind: string }): boolean { return isVoid(this.roster.get(record.origin), record.seq, record.kind) }
   tip (origin: string): ChainTip | undefined { return this.#tips.get(origin) }
   /** The id of `origin`'s record at `seq`: the tip from memory, older records from disk. */
   idAt (origin: string, seq: number): string | undefined {
@@ -289,7 +291,7 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     this.#tips.set(record.origin, { seq: record.seq, head: record.id })
     this.#ids.add(record.id)
     this.#version++
-    if (isVoid(this.roster.get(record.origin), record.seq, record.kind)) this.#state.voided++
+    if (this.voids(record)) this.#state.voided++
     else applyRecord(this.#state, record)
   }
 
@@ -352,7 +354,8 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
     }
     let state = fold()
     const roster = new Roster(membership(state).members)
-    if (roster.list().some(m => m.until != null && (this.#tips.get(m.id)?.seq ?? 0) > m.until)) state = fold(roster)
+    // Against a roster with no removal at all: does this one void any record held?
+    if (voidingChanged(new Roster(), roster, this.#tips)) state = fold(roster)
     this.#state = state
   }
 }
