@@ -1,4 +1,5 @@
 /** Human-readable lines for the CLI. */
+import { twinKeyMessage } from '../node/alarms.ts'
 const time = (ms: unknown): string => typeof ms === 'number' ? new Date(ms).toISOString().replace('.000Z', 'Z') : '?'
 
 /** Training compute the way it is spoken of: 1e20, 3.5e25 (small counts as they are). */
@@ -28,15 +29,17 @@ export function formatEvent (event: string, data: unknown): string {
   return `${new Date().toISOString()}  ${event.toUpperCase()}  ${JSON.stringify(data)}`
 }
 
-export interface ViewJson { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, voided?: number, peers: Array<{ id: string, connected: boolean, refuses?: boolean, digest?: string, agrees?: boolean }>, frozen?: Array<{ origin: string, seq: number }> }
+export interface ViewJson { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, voided?: number, peers: Array<{ id: string, connected: boolean, refuses?: boolean, digest?: string, agrees?: boolean }>, frozen?: Array<{ origin: string, seq: number }>, twins?: Array<{ member: string, reportedBy: string, nodes: number, addrs: string[] }> }
 
 /**
  * What `accord view --check` fails on, for monitoring: an empty list when every other member is
- * connected and agrees and no chain is frozen.
+ * connected and agrees, no chain is frozen and no member's key is in use by two nodes.
  */
 export function viewProblems (v: ViewJson): string[] {
   const out: string[] = []
   if ((v.frozen ?? []).length > 0) out.push(`${(v.frozen ?? []).length} chain(s) frozen by an equivocation`)
+  const twinned = [...new Set((v.twins ?? []).map(t => t.member))]
+  if (twinned.length > 0) out.push(`key in use by two nodes: ${twinned.join(', ')}`)
   const away = v.peers.filter(p => !p.connected).map(p => p.id)
   if (away.length > 0) out.push(`not connected: ${away.join(', ')}`)
   const differ = v.peers.filter(p => p.connected && p.agrees !== true).map(p => p.id)
@@ -49,6 +52,7 @@ export function formatView (v: ViewJson): string {
   const lines = [`node ${v.id}  digest ${v.digest.slice(0, 16)}…  records ${Object.values(v.counts).reduce((a, b) => a + b, 0)}${voided}`]
   lines.push(`chains: ${Object.entries(v.vector).map(([o, t]) => `${o}:${t.seq}`).join(' ') || '(none)'}`)
   for (const f of v.frozen ?? []) lines.push(`ALARM ${f.origin} signed two records at seq ${f.seq} (an equivocation): its chain is frozen there, the proof is held`)
+  for (const t of v.twins ?? []) lines.push(`ALARM ${twinKeyMessage(v.id, t)}`)
   for (const p of v.peers) {
     const state = !p.connected ? (p.refuses === true ? 'not connected: refuses this node' : 'not connected') : p.agrees === true ? 'agrees' : p.agrees === false ? 'differs (catching up)' : 'connected'
     lines.push(`  ${p.id.padEnd(5)} ${state}`)
@@ -64,3 +68,4 @@ export function formatView (v: ViewJson): string {
   else lines.push(away > 0 ? `${agreement}; ${away} of ${v.peers.length} other members not connected` : agreement)
   return lines.join('\n')
 }
+

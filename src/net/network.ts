@@ -14,6 +14,7 @@ import { memberPeerId } from './peer-ids.ts'
 import { AddressBook } from './address-book.ts'
 import { askStatus, serveStatus, STATUS_PROTOCOL, type PeerStatusAnswer } from './status-protocol.ts'
 import { RECORDS_TOPIC } from './options.ts'
+import { TwinCheck } from './twin-check.ts'
 
 /** How long a member link may go without gossip subscription before it is redialled. */
 const GOSSIP_WATCHDOG_MS = 20_000
@@ -61,6 +62,8 @@ export class Network {
   readonly gossip: RecordGossip
   readonly sync: SyncScheduler
   readonly dialer: Dialer
+  /** Tells apart two nodes running with one peer's key (twin-check.ts). */
+  readonly twins: TwinCheck
   readonly #ledger: Ledger
   readonly #observers: Set<string>
   readonly #book?: AddressBook
@@ -75,6 +78,7 @@ export class Network {
     this.#observers = new Set(init.observers ?? [])
     if (init.addressBook != null) this.#book = new AddressBook(init.addressBook, libp2p, () => [...this.#memberPeerMap().keys()].filter(p => p !== libp2p.peerId.toString()))
     this.#watchdogMs = init.gossipWatchdogMs ?? GOSSIP_WATCHDOG_MS
+    this.twins = new TwinCheck(libp2p)
     this.gossip = new RecordGossip(libp2p, init.ledger, {
       onGap: peer => { void this.sync.request(peer, 'gap') },
       ...(init.onVerdict != null ? { onVerdict: init.onVerdict } : {})
@@ -189,6 +193,7 @@ export class Network {
     this.gossip.start()
     await serveStatus(this.libp2p, this.#ledger, peer => this.memberOf(peer) != null || this.#observers.has(peer))
     await this.sync.start()
+    await this.twins.start()
     await this.dialer.start()
     // Members found in the address book are dialed now, not at the next top-up.
     if (fromBook > 0) void this.dialer.topUp()
@@ -220,6 +225,7 @@ export class Network {
     await this.#book?.stop()
     this.dialer.stop()
     await this.sync.stop()
+    await this.twins.stop()
     await this.libp2p.unhandle(STATUS_PROTOCOL)
     this.gossip.stop()
     await this.libp2p.stop()

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events'
 import { Ledger } from '../store/ledger.ts'
 import { Network, memberPeerId, type NetworkInit } from '../net/index.ts'
 import { SigningKey, type Admission, type FederationSettings, type Fork, type HeldRecord, type Roster, type VersionVector } from '../records/index.ts'
-import { FloodDetector, type Alarm } from './alarms.ts'
+import { FloodDetector, TwinAlarms, type Alarm, type TwinKeyAlarm } from './alarms.ts'
 import { TransitionWatcher, type Transition } from './transitions.ts'
 import { yieldHelperThreads } from './thread-priority.ts'
 import { processIdleGc } from './idle-gc.ts'
@@ -49,6 +49,8 @@ export interface ViewSummary {
   peers: PeerStatus[]
   /** Chains frozen by an equivocation (two records at one seq): the proof is held, later records refused. */
   frozen: Array<{ origin: string, seq: number, ids: [string, string] }>
+  /** Member keys seen in use by two or more running nodes in the last 15 minutes (this member's own too, when a member reported it). */
+  twins: Array<Omit<TwinKeyAlarm, 'type'>>
 }
 
 export interface NodeEvents {
@@ -67,6 +69,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   readonly network: Network
   readonly #key: SigningKey
   readonly #flood = new FloodDetector()
+  readonly #twins = new TwinAlarms()
   readonly #transitions: TransitionWatcher
   readonly #stopFlushing: () => void
   readonly #writeSettleMs: number
@@ -96,6 +99,17 @@ export class AccordNode extends EventEmitter<NodeEvents> {
       this.emit('equivocation', f)
       this.emit('alarm', { type: 'equivocation', origin: f.origin, seq: f.seq, ids: f.ids, at: Date.now() })
     })
+    // One key, two running nodes (twin-check.ts): seen here about a peer, or told about our own key.
+    const who = (peer: string): string => network.memberOf(peer) ?? peer
+    network.twins.on('twins', s => { this.#twinKey(who(s.peer), this.id, s.seen) })
+    network.twins.on('notice', n => { this.#twinKey(this.id, who(n.reporter), n.seen) })
+    network.twins.on('twinsGone', peer => { this.#twins.clear(who(peer), this.id) })
+    network.twins.on('noticeCleared', reporter => { this.#twins.clear(this.id, who(reporter)) })
+  }
+
+  #twinKey (member: string, reportedBy: string, seen: Array<{ addr: string, boot: string }>): void {
+    const alarm = this.#twins.note(member, reportedBy, new Set(seen.map(s => s.boot)).size, seen.map(s => s.addr))
+    if (alarm != null) this.emit('alarm', alarm)
   }
 
   /** Called by the network for every gossip verdict: watches for floods of rejected records. */
@@ -205,6 +219,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
       })
     }
     const frozen = [...this.ledger.state.forks.values()].sort((a, b) => a.origin.localeCompare(b.origin))
-    return { id: this.id, digest, vector: this.ledger.vector(), counts: Object.fromEntries(this.ledger.state.countsByKind), voided: this.ledger.state.voided, peers, frozen }
+    const twins = this.#twins.current().map(({ type: _, ...t }) => t)
+    return { id: this.id, digest, vector: this.ledger.vector(), counts: Object.fromEntries(this.ledger.state.countsByKind), voided: this.ledger.state.voided, peers, frozen, twins }
   }
 }

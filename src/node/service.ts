@@ -15,6 +15,7 @@ import type { NodeConfig } from './config.ts'
 import { createApi, connectEvents } from '../api/server.ts'
 import { EventLog } from '../api/event-log.ts'
 import { memberPeerId } from '../net/peer-ids.ts'
+import { twinKeyMessage } from './alarms.ts'
 
 /** Records fetched by sync in 5 s from which a catch-up is worth a progress line. */
 const CATCH_UP_REPORT_MIN = 1_000
@@ -101,7 +102,10 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
   const events = new EventLog()
   connectEvents(node, events)
   node.on('record', r => { metrics.record(r); log.debug({ record: r.id, origin: r.origin, seq: r.seq, kind: r.kind }, 'record accepted') })
-  node.on('alarm', a => log.warn({ alarm: a }, `ALARM ${a.type}`))
+  node.on('alarm', a => {
+    if (a.type === 'twin-key') log.error({ alarm: a }, `ALARM ${twinKeyMessage(config.id, a)}`)
+    else log.warn({ alarm: a }, `ALARM ${a.type}`)
+  })
   node.on('transition', t => {
     if (!('member' in t)) return
     if (t.member !== config.id) log.info({ proposal: t.proposalId, approvals: t.approvals }, `${t.member} ${t.type === 'member.admitted' ? 'admitted to' : 'removed from'} the federation`)

@@ -120,12 +120,13 @@ export function computeFigures (input: FigureInputs): Figures {
   }
 }
 
-/** What an alarm is about: the equivocating member, the flooding peer, the disk's error. */
+/** What an alarm is about: the equivocating member, the flooding peer, the disk's error, the member whose key two nodes use. */
 function alarmSubject (alarm: Alarm): string {
   switch (alarm.type) {
     case 'equivocation': return alarm.origin
     case 'reject-flood': return alarm.member ?? alarm.peer
     case 'store-write-failed': return alarm.error
+    case 'twin-key': return alarm.member
   }
 }
 
