@@ -138,7 +138,7 @@ export class TwinCheck extends EventEmitter<TwinCheckEvents> {
         await lp.write(encode({ ask: 'boot' }), { signal })
         const boot = (decode(await lp.read({ signal })) as { boot?: unknown } | null)?.boot
         if (typeof boot !== 'string') throw new Error('no boot id in the answer')
-        return { stream, lp, addr: c.remoteAddr.toString(), boot }
+        return { stream, lp, addr: c.remoteAddr.toString().replace(/\/p2p\/[^/]+$/, ''), boot }
       } catch (err) {
         stream?.abort(err as Error)
         return undefined
