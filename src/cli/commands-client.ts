@@ -163,8 +163,11 @@ export function clientCommands (program: Command): void {
     .action(async (o: ClientOptions & { json?: boolean }) => {
       const stop = new AbortController()
       process.once('SIGINT', () => stop.abort())
-      await new ApiClient(o).follow((event, data, id) => {
-        console.log(o.json === true ? JSON.stringify({ id, event, data }) : formatEvent(event, data))
+      const client = new ApiClient(o)
+      // Alarms are phrased for this node's operator ("this member's key"): which node is it?
+      const self = o.json === true ? '?' : (await client.get<{ id?: string }>('/v1/health').catch(() => ({ id: undefined }))).id ?? '?'
+      await client.follow((event, data, id) => {
+        console.log(o.json === true ? JSON.stringify({ id, event, data }) : formatEvent(event, data, self))
       }, stop.signal)
     })
 }

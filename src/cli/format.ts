@@ -23,8 +23,21 @@ export function formatRecord (r: Record<string, unknown>): string {
   return r.void === true ? `${line}  (VOID: written after its member was removed)` : line
 }
 
-export function formatEvent (event: string, data: unknown): string {
+/** One alarm as a sentence for node `self`'s operator (an alarm of a newer node: its JSON). */
+export function formatAlarm (self: string, a: Record<string, unknown>): string {
+  const list = (v: unknown): string[] => Array.isArray(v) ? v.map(String) : []
+  switch (a.type) {
+    case 'equivocation': return `${String(a.origin)} signed two records at seq ${String(a.seq)} (an equivocation): its chain is frozen there, the proof is held`
+    case 'reject-flood': return `${String(a.member ?? a.peer)} sent ${String(a.rejects)} records the validator rejected within ${Math.round(Number(a.windowMs) / 1000)} s (last: ${String(a.lastCode)})`
+    case 'store-write-failed': return `the disk refused ${String(a.lost)} accepted record(s) (${String(a.error)}): they are fetched again by sync once it takes writes`
+    case 'twin-key': return twinKeyMessage(self, { member: String(a.member), reportedBy: String(a.reportedBy), nodes: Number(a.nodes), addrs: list(a.addrs) })
+    default: return JSON.stringify(a)
+  }
+}
+
+export function formatEvent (event: string, data: unknown, self = '?'): string {
   if (event === 'record') return formatRecord(data as Record<string, unknown>)
+  if (event === 'alarm' && data != null && typeof data === 'object') return `${new Date().toISOString()}  ALARM  ${formatAlarm(self, data as Record<string, unknown>)}`
   if (event === 'notice') return `${new Date().toISOString()}  (${String(data)})`
   return `${new Date().toISOString()}  ${event.toUpperCase()}  ${JSON.stringify(data)}`
 }

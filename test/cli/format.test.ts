@@ -1,6 +1,6 @@
 /** What `accord view` prints for the states an operator must not miss. */
 import assert from 'node:assert/strict'
-import { formatRecord, formatView, viewProblems } from '../../src/cli/format.ts'
+import { formatAlarm, formatEvent, formatRecord, formatView, viewProblems } from '../../src/cli/format.ts'
 
 describe('cli: accord view output', () => {
   const base = { id: 'GB', digest: 'ab'.repeat(32), vector: { GB: { seq: 3 }, US: { seq: 18 } }, counts: { 'incident.report': 21 } }
@@ -61,5 +61,22 @@ describe('cli: times given on the command line', () => {
     assert.equal(millis('2026-12-03T11:00+01:00', '--occurred'), Date.UTC(2026, 11, 3, 10))
     assert.equal(millis('2026-12-03', '--occurred'), Date.UTC(2026, 11, 3))
     assert.equal(millis('1796241600000', '--occurred'), 1796241600000)
+  })
+
+  it('tail: every alarm is a sentence for this node\'s operator; a twin key is "this member\'s key" on the twin itself', () => {
+    const twin = { type: 'twin-key', member: 'GB', reportedBy: 'US', nodes: 2, addrs: ['/ip4/10.0.0.1/tcp/4101', '/ip4/10.0.0.2/tcp/4101'], at: 1 }
+    assert.match(formatAlarm('GB', twin), /^another node is running with this member's key \(US sees 2 nodes as GB, links from \/ip4\/10\.0\.0\.1\/tcp\/4101, \/ip4\/10\.0\.0\.2\/tcp\/4101\): stop all but one/)
+    assert.match(formatAlarm('US', twin), /^2 nodes are running with GB's key .*tell GB's operator$/)
+    assert.match(formatAlarm('US', { type: 'equivocation', origin: 'JP', seq: 7, ids: ['a', 'b'], at: 1 }), /^JP signed two records at seq 7/)
+    assert.match(formatAlarm('US', { type: 'reject-flood', peer: '12D3…', member: 'FR', rejects: 20, windowMs: 10_000, lastCode: 'bad-signature', at: 1 }), /^FR sent 20 records the validator rejected within 10 s \(last: bad-signature\)$/)
+    assert.match(formatAlarm('US', { type: 'store-write-failed', error: 'SQLITE_FULL', lost: 3, at: 1 }), /^the disk refused 3 accepted record\(s\) \(SQLITE_FULL\)/)
+    assert.equal(formatAlarm('US', { type: 'from-a-newer-node', x: 1 }), '{"type":"from-a-newer-node","x":1}')
+    assert.match(formatEvent('alarm', twin, 'GB'), /  ALARM  another node is running with this member's key/)
+  })
+
+  it('a member key run by two nodes is an alarm in view and fails --check', () => {
+    const v = { id: 'GB', digest: 'ab'.repeat(32), vector: {}, counts: {}, peers: [{ id: 'US', connected: true, agrees: true }], frozen: [], twins: [{ member: 'US', reportedBy: 'GB', nodes: 2, addrs: ['/ip4/10.0.0.1/tcp/1', '/ip4/10.0.0.2/tcp/2'] }] }
+    assert.match(formatView(v), /^ALARM 2 nodes are running with US's key \(links from \/ip4\/10\.0\.0\.1\/tcp\/1, \/ip4\/10\.0\.0\.2\/tcp\/2\)/m)
+    assert.deepEqual(viewProblems(v), ['key in use by two nodes: US'])
   })
 })
