@@ -94,5 +94,6 @@ export function createApi (ctx: ApiContext): FastifyInstance {
 export function connectEvents (node: AccordNode, events: EventLog): void {
   node.on('record', r => events.push('record', { id: r.id, origin: r.origin, seq: r.seq, kind: r.kind, time: r.time, body: r.body, ...(node.ledger.voids(r) ? { void: true } : {}) }))
   node.on('alarm', a => events.push('alarm', a))
-  node.on('transition', t => events.push(t.type.startsWith('member.') ? 'member' : 'redline', t))
+  // A retraction goes to the stream of what it retracts.
+  node.on('transition', t => events.push((t.type === 'retracted' ? t.transition.type : t.type).startsWith('member.') ? 'member' : 'redline', t))
 }

@@ -107,6 +107,12 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
     else log.warn({ alarm: a }, `ALARM ${a.type}`)
   })
   node.on('transition', t => {
+    if (t.type === 'retracted') {
+      const was = t.transition
+      if ('member' in was) log.warn({ proposal: was.proposalId }, `${was.member}'s ${was.type === 'member.admitted' ? 'admission' : 'removal'} no longer holds (a competing membership change came first)`)
+      else log.warn({ declaration: was.declarationId, model: was.modelId }, `${was.type} for ${was.modelId} no longer holds in this node's view (a record it rested on counts no more, such as the confirmation of a member removed since)`)
+      return
+    }
     if (!('member' in t)) return
     if (t.member !== config.id) log.info({ proposal: t.proposalId, approvals: t.approvals }, `${t.member} ${t.type === 'member.admitted' ? 'admitted to' : 'removed from'} the federation`)
     else if (t.type === 'member.removed') log.warn({ proposal: t.proposalId, approvals: t.approvals }, `${config.id} (this member) was removed from the federation: its later records are void, and this node refuses to write`)

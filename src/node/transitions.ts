@@ -3,6 +3,11 @@
  * declared, confirmed, each model mandated, shut down or overdue; a member admitted or removed.
  * It compares the view before and after each relevant record, and on a timer for deadlines
  * passing with no record at all.
+ *
+ * What was announced can stop being true: a member's removal voids its confirmation of a red
+ * line (below quorum again, nothing mandated), or a removal loses its membership epoch to a
+ * competing change. Such a transition is announced again as `retracted`, and announced anew if it
+ * becomes true again. An overdue mandate that is then shut down is not retracted: it was overdue.
  */
 import { membership, redlines, type HeldRecord, type State } from '../records/index.ts'
 
@@ -13,6 +18,11 @@ export type Transition =
   | { type: 'model.shut-down', declarationId: string, modelId: string, jurisdiction: string | null, shutdownAt: number }
   | { type: 'model.overdue', declarationId: string, modelId: string, jurisdiction: string | null, deadline: number }
   | { type: 'member.admitted' | 'member.removed', member: string, proposalId: string, approvals: string[] }
+  | Retraction
+
+/** A transition announced before that is no longer true in the view. */
+export interface Retraction { type: 'retracted', transition: Exclude<Transition, Retraction> }
+type Fact = Exclude<Transition, Retraction>
 
 /** Deadlines are checked at least this often, so "overdue" shows within a minute. */
 export const TRANSITION_CHECK_MS = 30_000
@@ -20,12 +30,12 @@ export const TRANSITION_CHECK_MS = 30_000
 const GOVERNANCE = /^(redline\.|member\.|model\.register)/
 
 export class TransitionWatcher {
-  #seen = new Set<string>()
+  readonly #seen = new Map<string, Fact>()
   #timer?: NodeJS.Timeout
 
   constructor (private readonly state: () => State, private readonly emit: (t: Transition) => void, private readonly now: () => number = Date.now) {
     // What is already true at start is not news.
-    for (const t of this.#current()) this.#seen.add(JSON.stringify(this.#key(t)))
+    for (const t of this.#current()) this.#seen.set(JSON.stringify(this.#key(t)), t)
   }
 
   start (): void {
@@ -40,21 +50,28 @@ export class TransitionWatcher {
   }
 
   check (): void {
+    const now = new Set<string>()
     for (const t of this.#current()) {
       const key = JSON.stringify(this.#key(t))
+      now.add(key)
       if (this.#seen.has(key)) continue
-      this.#seen.add(key)
+      this.#seen.set(key, t)
       this.emit(t)
+    }
+    for (const [key, t] of this.#seen) {
+      if (now.has(key)) continue
+      this.#seen.delete(key)
+      if (t.type !== 'model.overdue') this.emit({ type: 'retracted', transition: t })
     }
   }
 
-  #key (t: Transition): unknown[] {
+  #key (t: Fact): unknown[] {
     return 'member' in t ? [t.type, t.member, t.proposalId] : [t.type, t.declarationId, t.modelId]
   }
 
-  #current (): Transition[] {
+  #current (): Fact[] {
     const state = this.state()
-    const out: Transition[] = []
+    const out: Fact[] = []
     for (const r of redlines(state, this.now())) {
       out.push({ type: 'redline.declared', declarationId: r.declarationId, modelId: r.modelId, redline: r.redline, by: r.declaredBy })
       if (!r.confirmed || r.deadline == null) continue
