@@ -10,6 +10,7 @@ import { clientCommands } from './commands-client.ts'
 import { demoCommand } from './demo.ts'
 import { governanceCommands } from './commands-governance.ts'
 import { drillCommand } from './commands-drill.ts'
+import { backupCommands } from './commands-backup.ts'
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -32,6 +33,7 @@ clientCommands(program)
 governanceCommands(program)
 demoCommand(program)
 drillCommand(program)
+backupCommands(program)
 
 // Output piped into `head` and the like: the reader left, which is not an error of ours.
 process.stdout.on('error', err => { if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0); throw err })

@@ -1,0 +1,102 @@
+/**
+ * A backup of a node's records while it runs: SQLite's `VACUUM INTO` on a read-only connection
+ * of its own (a consistent snapshot; the node keeps writing, WAL readers never block it), into a
+ * `.partial` file that is checked (SQLite's quick_check, the records and chains tables read) and
+ * only then renamed to the name asked for. Copying `records.db` with `cp` while the node runs
+ * can catch the file between a write and its WAL checkpoint.
+ *
+ * The key is not in it: a backup holds only what every member holds anyway, and a second copy of
+ * the key is how two nodes end up running as one member (see net/twin-check.ts).
+ */
+import { copyFileSync, existsSync, renameSync, rmSync, statSync } from 'node:fs'
+import { Worker } from 'node:worker_threads'
+import Database from 'better-sqlite3'
+
+export class BackupError extends Error {
+  static override name = 'BackupError'
+  constructor (message: string) { super(message); this.name = 'BackupError' }
+}
+
+export interface BackupResult { records: number, chains: number, bytes: number, ms: number }
+
+/** The store's records and chains, read from a backup file (or any records.db). */
+export function describeRecords (path: string): { records: number, chains: number } {
+  const db = new Database(path, { readonly: true, fileMustExist: true })
+  try {
+    const check = db.pragma('quick_check', { simple: true })
+    if (check !== 'ok') throw new BackupError(`${path} fails SQLite's quick_check: ${String(check)}`)
+    const records = (db.prepare('SELECT count(*) AS n FROM records').get() as { n: number }).n
+    const chains = (db.prepare('SELECT count(DISTINCT origin) AS n FROM records').get() as { n: number }).n
+    return { records, chains }
+  } finally {
+    db.close()
+  }
+}
+
+/**
+ * Backs `source` (a node's records.db) up to `target`, which must not exist. `onProgress` is
+ * called about every 100 ms with the bytes written so far and the bytes expected (the source's
+ * used pages).
+ */
+export async function backupRecords (source: string, target: string, onProgress?: (written: number, expected: number) => void): Promise<BackupResult> {
+  if (!existsSync(source)) throw new BackupError(`no records at ${source}: is this a node's data directory, and has the node started once?`)
+  if (existsSync(target)) throw new BackupError(`${target} exists: choose another name, or remove it first (a backup never overwrites)`)
+  const started = performance.now()
+  let expected = 0
+  {
+    const db = new Database(source, { readonly: true, fileMustExist: true })
+    try {
+      const pages = (db.pragma('page_count', { simple: true }) as number) - (db.pragma('freelist_count', { simple: true }) as number)
+      expected = pages * (db.pragma('page_size', { simple: true }) as number)
+    } catch (err) {
+      throw new BackupError(`${source} is not a records database: ${(err as Error).message}`)
+    } finally {
+      db.close()
+    }
+  }
+  const partial = `${target}.partial`
+  rmSync(partial, { force: true })
+  const timer = onProgress != null
+    ? setInterval(() => { onProgress(existsSync(partial) ? statSync(partial).size : 0, expected) }, 100)
+    : undefined
+  try {
+    const answer = await new Promise<{ ok: boolean, error?: string }>((resolve, reject) => {
+      const worker = new Worker(new URL('./backup-worker.js', import.meta.url), { workerData: { source, target: partial } })
+      worker.once('message', resolve)
+      worker.once('error', reject)
+      worker.once('exit', code => { if (code !== 0) reject(new Error(`backup worker exited with ${code}`)) })
+    })
+    if (!answer.ok) throw new BackupError(`backup of ${source} failed: ${answer.error ?? 'unknown error'}`)
+    const { records, chains } = describeRecords(partial)
+    renameSync(partial, target)
+    const bytes = statSync(target).size
+    onProgress?.(bytes, bytes)
+    return { records, chains, bytes, ms: Math.round(performance.now() - started) }
+  } catch (err) {
+    rmSync(partial, { force: true })
+    throw err
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+/**
+ * Puts `backup` in place of the records at `dbPath` (the node must be stopped: the caller holds
+ * its data directory's lock). Nothing is deleted: the records there before, with their WAL, are
+ * renamed aside first (a stale WAL left beside the restored file would be replayed into it).
+ * Returns what was restored and where the old records went (none if there were none).
+ */
+export function replaceRecords (dbPath: string, backup: string): { records: number, chains: number, aside?: string } {
+  if (!existsSync(backup)) throw new BackupError(`no backup at ${backup}`)
+  const { records, chains } = describeRecords(backup)
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  const aside = `${dbPath}.before-restore-${stamp}`
+  let moved = false
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (!existsSync(dbPath + suffix)) continue
+    renameSync(dbPath + suffix, aside + suffix)
+    moved = true
+  }
+  copyFileSync(backup, dbPath)
+  return { records, chains, ...(moved ? { aside } : {}) }
+}

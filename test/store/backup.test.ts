@@ -1,0 +1,95 @@
+/** `accord backup` / `accord restore`: a consistent copy of a node's records while it writes, and back. */
+import { strict as assert } from 'node:assert'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Ledger } from '../../src/store/ledger.ts'
+import { backupRecords } from '../../src/store/backup.ts'
+import { federation, modelBody, Writer } from '../fixtures.ts'
+import { accord } from '../cli/run-cli.ts'
+
+describe('store: backup and restore', function () {
+  this.timeout(120_000)
+  const fed = federation(['US', 'GB', 'JP'])
+  let dir = ''
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'accord-backup-')) })
+  afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
+
+  const fill = (ledger: Ledger, w: Writer, from: number, count: number): void => {
+    for (let i = from; i < from + count; i++) {
+      const origin = fed.ids[i % fed.ids.length] as string
+      const a = ledger.admit(w.write(origin, 'model.register', modelBody(origin, `m-${i}`)).bytes)
+      assert.equal(a.verdict, 'accept', `${a.code}: ${a.message}`)
+    }
+  }
+
+  it('copies a consistent snapshot while the ledger keeps writing; refuses to overwrite, and a missing or foreign source', async () => {
+    const db = join(dir, 'records.db')
+    const ledger = new Ledger({ path: db, roster: fed.roster })
+    const w = new Writer(fed)
+    fill(ledger, w, 0, 3000)
+    const out = join(dir, 'backup.db')
+    let progressed = 0
+    const running = backupRecords(db, out, () => { progressed++ })
+    // The node goes on writing while the backup runs on its own thread.
+    let written = 3000
+    while (!existsSync(out)) {
+      fill(ledger, w, written, 20)
+      written += 20
+      await new Promise(resolve => setImmediate(resolve))
+      if (written > 20_000) break
+    }
+    const r = await running
+    assert.ok(r.records >= 3000 && r.records <= written, `${r.records} records: at least those before, at most all`)
+    assert.equal(r.chains, 3)
+    assert.ok(progressed > 0, 'progress reported')
+    // The copy is a ledger of its own: every record it holds is one the source holds, with no gap.
+    const copy = new Ledger({ path: out, roster: fed.roster })
+    assert.equal(copy.size, r.records)
+    assert.equal(copy.pendingCount, 0, 'no record past a gap: a snapshot, not a torn copy')
+    for (const [origin, tip] of Object.entries(copy.vector())) assert.ok(tip.seq <= (ledger.vector()[origin]?.seq ?? 0))
+    copy.close()
+    ledger.close()
+    assert.deepEqual(readdirSync(dir).filter(f => f.includes('partial')), [], 'no partial file left')
+
+    await assert.rejects(backupRecords(db, out), /exists: choose another name/)
+    await assert.rejects(backupRecords(join(dir, 'none.db'), join(dir, 'b2.db')), /no records at .*none\.db/)
+    writeFileSync(join(dir, 'junk.db'), 'not a database at all, just text that is long enough to be read as a header '.repeat(20))
+    await assert.rejects(backupRecords(join(dir, 'junk.db'), join(dir, 'b3.db')), /is not a records database/)
+    assert.equal(existsSync(join(dir, 'b3.db')), false)
+  })
+
+  it('accord backup / restore: restore is refused while the node runs, keeps the records it replaces, and the node reopens the backup', async () => {
+    const data = join(dir, 'gb')
+    mkdirSync(data)
+    const ledger = new Ledger({ path: join(data, 'records.db'), roster: fed.roster })
+    const w = new Writer(fed)
+    fill(ledger, w, 0, 300)
+    const before = ledger.digest()
+    const backup = join(dir, 'gb-backup.db')
+    const made = await accord(['backup', '--data', data, '--out', backup])
+    assert.equal(made.code, 0, made.stderr)
+    assert.match(made.stdout, /^300 records of 3 chains \(.* MB\) backed up to .*gb-backup\.db in .* s, checked/)
+    fill(ledger, w, 300, 50)
+    ledger.close()
+
+    // A node holding the data directory (here: this process's pid in its lock) refuses a restore.
+    writeFileSync(join(data, 'node.lock'), String(process.pid))
+    const refused = await accord(['restore', '--data', data, '--from', backup])
+    assert.equal(refused.code, 1)
+    assert.match(refused.stderr, /is in use by process/)
+    rmSync(join(data, 'node.lock'))
+
+    const restored = await accord(['restore', '--data', data, '--from', backup])
+    assert.equal(restored.code, 0, restored.stderr)
+    assert.match(restored.stdout, /300 records of 3 chains restored from .*; the records there before are kept in .*records\.db\.before-restore-/)
+    const back = new Ledger({ path: join(data, 'records.db'), roster: fed.roster })
+    assert.equal(back.size, 300)
+    assert.equal(back.digest(), before)
+    back.close()
+    const aside = readdirSync(data).find(f => f.startsWith('records.db.before-restore-') && !f.endsWith('-wal') && !f.endsWith('-shm'))
+    const old = new Ledger({ path: join(data, aside!), roster: fed.roster })
+    assert.equal(old.size, 350, 'the replaced records are kept, all of them')
+    old.close()
+  })
+})
