@@ -24,9 +24,11 @@ export interface DialerInit {
 }
 
 /**
- * A link shorter than this counts as a failed dial: a peer whose gate refuses this node (it does
- * not count it as a member: not admitted yet, or removed) lets the connection open and closes
- * it at once, and redialling that at once every time would loop twice a second for ever.
+ * A link shorter than this, on which identify never finished, counts as a failed dial: a peer
+ * whose gate refuses this node (it does not count it as a member: not admitted yet, or removed)
+ * lets the connection open and closes it at once, and redialling that at once every time would
+ * loop twice a second for ever. A link that got as far as identify was let in: if it closes soon
+ * after, the peer stopped or dropped it, which is no refusal.
  */
 const STABLE_LINK_MS = 10_000
 
@@ -53,6 +55,8 @@ export class Dialer {
   readonly #refusedBy = new Set<string>()
   /** When each open link to a peer opened (see STABLE_LINK_MS). */
   readonly #connectedAt = new Map<string, number>()
+  /** Peers identify ran with since their link opened: their gate let this node in. */
+  readonly #identified = new Set<string>()
   /** Peers whose links keep being cut: not dialled (top-ups included) before this time. */
   readonly #holdUntil = new Map<string, number>()
   readonly #timers = new Map<string, NodeJS.Timeout>()
@@ -78,6 +82,7 @@ export class Dialer {
     }
     this.#libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
     this.#libp2p.addEventListener('peer:connect', this.#onConnect)
+    this.#libp2p.addEventListener('peer:identify', this.#onIdentify)
     for (const peer of this.#keep.keys()) this.#schedule(peer, 0)
     for (const addr of this.#unnamed) void this.#dialUnnamed(addr, 0)
     this.#tick = setInterval(() => { void this.topUp() }, 5_000)
@@ -88,6 +93,7 @@ export class Dialer {
     this.#running = false
     this.#libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
     this.#libp2p.removeEventListener('peer:connect', this.#onConnect)
+    this.#libp2p.removeEventListener('peer:identify', this.#onIdentify)
     if (this.#tick != null) clearInterval(this.#tick)
     for (const t of this.#timers.values()) clearTimeout(t)
     this.#timers.clear()
@@ -160,13 +166,19 @@ export class Dialer {
 
   #onConnect = (evt: CustomEvent<PeerId>): void => {
     this.#connectedAt.set(evt.detail.toString(), Date.now())
+    this.#identified.delete(evt.detail.toString())
+  }
+
+  #onIdentify = (evt: CustomEvent<{ peerId: PeerId }>): void => {
+    this.#identified.add(evt.detail.peerId.toString())
   }
 
   #onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const peer = evt.detail.toString()
     const opened = this.#connectedAt.get(peer)
     this.#connectedAt.delete(peer)
-    if (opened != null && Date.now() - opened < STABLE_LINK_MS) {
+    const letIn = this.#identified.delete(peer)
+    if (opened != null && Date.now() - opened < STABLE_LINK_MS && !letIn) {
       this.#refusedBy.add(peer)
       this.#failed(peer, 'the peer closed the link right after it opened (its gate may not count this node as a member: not admitted yet, or removed)')
       return
@@ -185,8 +197,9 @@ export class Dialer {
     const want = (this.#init.minPeers ?? NET_DEFAULTS.minPeers) - connected.size
     if (want <= 0) return
     const known = await this.#libp2p.peerStore.all()
+    // Bootstrap members are scheduled above (with their backoff): not dialed a second time here.
     const candidates = known.map(p => p.id.toString())
-      .filter(p => p !== this.#libp2p.peerId.toString() && !connected.has(p) && this.#init.isMember(p) && !(this.#init.blocked?.(p) ?? false) && !this.#held(p))
+      .filter(p => p !== this.#libp2p.peerId.toString() && !connected.has(p) && !this.#keep.has(p) && this.#init.isMember(p) && !(this.#init.blocked?.(p) ?? false) && !this.#held(p))
     for (const peer of candidates.slice(0, want)) void this.#dial(peer)
   }
 }
