@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { timingSafeEqual } from 'node:crypto'
 import type { AccordNode } from '../node/accord-node.ts'
 import type { NodeMetrics } from '../node/metrics.ts'
+import { WritesNotOpenError } from '../node/write-gate.ts'
 import { ApiError, errorBody, fromFastifyError } from './errors.ts'
 import { EventLog } from './event-log.ts'
 import { recordRoutes } from './routes-records.ts'
@@ -73,7 +74,8 @@ export function createApi (ctx: ApiContext): FastifyInstance {
   })
 
   app.setErrorHandler(async (err, req, reply) => {
-    const e = err instanceof ApiError ? err : fromFastifyError(err as never)
+    // Writes not open yet after a start (write-gate.ts): try again shortly.
+    const e = err instanceof ApiError ? err : err instanceof WritesNotOpenError ? new ApiError(503, 'catching-up', err.message) : fromFastifyError(err as never)
     if (e.status >= 500) ctx.onInternalError?.(err, `${req.method} ${req.url.split('?')[0] ?? ''}`)
     await reply.code(e.status).send(errorBody(e.code, e.message, e.field))
   })

@@ -87,6 +87,7 @@ export class Network {
       // Observers read: they may ask for rounds (and catch up), members never ask them.
       mayAsk: peer => this.memberOf(peer) != null || this.#observers.has(peer),
       selfIsMember: () => this.memberOf(this.libp2p.peerId.toString()) != null,
+      originOf: peer => this.memberOf(peer),
       ...(init.quiet != null ? { quiet: init.quiet } : {}),
       ...(init.syncEveryMs != null ? { everyMs: init.syncEveryMs } : {})
     })

@@ -68,6 +68,10 @@ export interface SyncOptions {
   members?: Record<string, string[]>
   /** Verify batches' signatures on worker threads while earlier batches are stored. */
   pool?: VerifyPool
+  /** The other side's member id: its own chain is sent first (see `plan`). */
+  peerOrigin?: string
+  /** Told of the other side's hello as soon as it is read (before any record moves). */
+  onHello?: (hello: Hello) => void
   /** @default NET_DEFAULTS.syncTimeoutMs */
   roundTimeoutMs?: number
   /** @default NET_DEFAULTS.syncStepTimeoutMs */
@@ -93,8 +97,12 @@ export function helloOf (ledger: Ledger, members?: Record<string, string[]>): He
   return { vector: ledger.vector(), forks: [...ledger.state.forks.values()], digest: ledger.digest(), ...(members != null ? { members } : {}) }
 }
 
-/** Where to start sending each chain the other side is behind on. */
-export function plan (ledger: Ledger, theirs: Hello): Array<{ origin: string, from: number, to: number }> {
+/**
+ * Where to start sending each chain the other side is behind on; the other side's own chain
+ * (`first`, its member id) first: a node that lost its store gets its own records back in its
+ * first round, however many others there are to fetch, and its writes wait for them.
+ */
+export function plan (ledger: Ledger, theirs: Hello, first?: string): Array<{ origin: string, from: number, to: number }> {
   const out: Array<{ origin: string, from: number, to: number }> = []
   for (const [origin, mine] of Object.entries(ledger.vector())) {
     const their = theirs.vector[origin]
@@ -102,6 +110,8 @@ export function plan (ledger: Ledger, theirs: Hello): Array<{ origin: string, fr
     if (their != null && their.seq <= mine.seq && ledger.idAt(origin, their.seq) !== their.head) from = their.seq
     if (from <= mine.seq) out.push({ origin, from, to: mine.seq })
   }
+  const own = out.findIndex(p => p.origin === first)
+  if (own > 0) out.unshift(...out.splice(own, 1))
   return out
 }
 
@@ -132,9 +142,10 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
     if (first[0] !== HELLO) throw new SyncProtocolError('expected HELLO first')
     const peer: unknown = JSON.parse(new TextDecoder().decode(first.subarray(1)))
     if (!validHello(peer)) throw new SyncProtocolError('malformed HELLO')
+    options.onHello?.(peer)
 
     const sending = (async () => {
-      for (const { origin, from, to } of plan(ledger, peer)) {
+      for (const { origin, from, to } of plan(ledger, peer, options.peerOrigin)) {
         let next = from
         while (next <= to && result.sent < NET_DEFAULTS.syncMaxRecordsPerRound) {
           const chunk = ledger.range(origin, next, NET_DEFAULTS.syncBatchRecords)

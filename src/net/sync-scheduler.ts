@@ -35,7 +35,7 @@ export interface QuietGate {
   whenQuiet: (maxWaitMs: number) => Promise<void>
 }
 
-export type SyncReason = 'connect' | 'gap' | 'periodic' | 'manual' | 'cascade'
+export type SyncReason = 'connect' | 'gap' | 'periodic' | 'manual' | 'cascade' | 'more'
 
 export interface PeerView { hello: Hello, at: number }
 
@@ -45,6 +45,8 @@ export interface SyncEvents {
   admitted: [admissions: Admission[], records: Uint8Array[]]
   /** A peer's hello told us where members we are not connected to listen. */
   learnt: [peers: number]
+  /** A peer's hello, read at the start of a round (its vector: how far it holds each chain). */
+  hello: [peer: string, hello: Hello]
 }
 
 interface PeerState { running?: Promise<SyncResult | undefined>, again: boolean, last: number, inbound: boolean }
@@ -71,18 +73,21 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
   readonly #mayAsk: (peer: string) => boolean
   /** Whether this node counts itself a member (an observer, or a member not admitted yet in its own records, does not). */
   readonly #selfIsMember: () => boolean
+  /** A peer's member id, if it is one (its own chain goes first in a round). */
+  readonly #originOf?: (peer: string) => string | undefined
 
   /**
    * `quiet`: periodic rounds wait for its quiet moments; `everyMs`: their mean period; `mayAsk`:
    * who may start a round with this node (default: members); `selfIsMember`: see #onConnect.
    */
-  constructor (libp2p: AccordLibp2p, ledger: Ledger, isMember: (peer: string) => boolean, opts: { quiet?: QuietGate, everyMs?: number, mayAsk?: (peer: string) => boolean, selfIsMember?: () => boolean } = {}) {
+  constructor (libp2p: AccordLibp2p, ledger: Ledger, isMember: (peer: string) => boolean, opts: { quiet?: QuietGate, everyMs?: number, mayAsk?: (peer: string) => boolean, selfIsMember?: () => boolean, originOf?: (peer: string) => string | undefined } = {}) {
     super()
     this.#libp2p = libp2p
     this.#ledger = ledger
     this.#isMember = isMember
     this.#mayAsk = opts.mayAsk ?? isMember
     this.#selfIsMember = opts.selfIsMember ?? (() => true)
+    if (opts.originOf != null) this.#originOf = opts.originOf
     if (opts.quiet != null) this.#quiet = opts.quiet
     this.#everyMs = opts.everyMs ?? NET_DEFAULTS.syncEveryMs
   }
@@ -149,7 +154,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     if (connection == null) return undefined
     try {
       const stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(NET_DEFAULTS.syncStepTimeoutMs)]) })
-      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: (a, r) => this.emit('admitted', a, r), members: await this.#directory(), pool: sharedVerifyPool() })
+      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: (a, r) => this.emit('admitted', a, r), members: await this.#directory(), pool: sharedVerifyPool(), ...this.#peerOrigin(peer), onHello: h => this.emit('hello', peer, h) })
       await this.#learn(result.peer.members)
       this.#record(peer, result, 'outbound')
       return result
@@ -170,7 +175,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     }
     state.inbound = true
     try {
-      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: (a, r) => this.emit('admitted', a, r), members: await this.#directory(), pool: sharedVerifyPool() })
+      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: (a, r) => this.emit('admitted', a, r), members: await this.#directory(), pool: sharedVerifyPool(), ...this.#peerOrigin(peer), onHello: h => this.emit('hello', peer, h) })
       await this.#learn(result.peer.members)
       this.#record(peer, result, 'inbound')
     } catch (err) {
@@ -231,6 +236,9 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     this.views.set(peer, { hello: result.peer, at: Date.now() })
     this.emit('synced', peer, result, direction)
     if (result.accepted > 0) void this.#cascade(peer)
+    // The other side stopped at its per-round bound: it holds more for us, so another round now,
+    // not at the next periodic one (a busy day after a lost store is more than one round).
+    if (result.received >= NET_DEFAULTS.syncMaxRecordsPerRound) void this.request(peer, 'more')
   }
 
   /**
@@ -281,6 +289,11 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
       this.#libp2p.addEventListener('peer:identify', onIdentify)
       this.#stopping.signal.addEventListener('abort', done)
     })
+  }
+
+  #peerOrigin (peer: string): { peerOrigin?: string } {
+    const origin = this.#originOf?.(peer)
+    return origin != null ? { peerOrigin: origin } : {}
   }
 
   #connectedMembers (): string[] {

@@ -12,6 +12,7 @@ import { TransitionWatcher, type Transition } from './transitions.ts'
 import { yieldHelperThreads } from './thread-priority.ts'
 import { processIdleGc } from './idle-gc.ts'
 import { processQuiet } from './quiet.ts'
+import { WriteGate, WritesNotOpenError, type WritesOpen } from './write-gate.ts'
 
 export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
   id: string
@@ -23,18 +24,24 @@ export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
   /** SQLite file for the ledger (or ':memory:'). */
   dbPath: string
   /**
-   * How long the first write waits for a first sync round with a member (see `submit`) before it
-   * goes ahead from the local chain alone. @default WRITE_SETTLE_MS
+   * With no member connected this long after the start, writes open from the local chain alone
+   * (see write-gate.ts). @default WRITE_SETTLE_MS
    */
   writeSettleMs?: number
+  /** With members connected but no sync round completed this long after the start, writes open. @default WRITE_STALL_MS */
+  writeStallMs?: number
 }
 
 /**
- * The first write's longest wait for a member's news of this member's own chain. A round takes
- * milliseconds once a member is connected; past this, the member is cut off and may still write
- * (sync delivers its records later).
+ * With no member connected this long after a start, the node is cut off and may write from its
+ * own chain (sync delivers its records later). A round takes milliseconds once a member is
+ * connected.
  */
 export const WRITE_SETTLE_MS = 15_000
+/** With members connected but no sync round with any completed this long, sync is failing: writes open. */
+export const WRITE_STALL_MS = 60_000
+/** Longest a write waits for writes to open before it is refused (503 catching-up). */
+export const WRITE_WAIT_MS = 15_000
 
 /** `refuses`: not connected, and its last link with this node was closed at once from its side (see `Dialer.refusedBy`). */
 export interface PeerStatus { id: string, peerId: string, connected: boolean, refuses?: boolean, digest?: string, agrees?: boolean, seenAt?: number }
@@ -59,8 +66,10 @@ export interface NodeEvents {
   alarm: [alarm: Alarm]
   /** Red-line and membership transitions (declared, confirmed, mandated, shut down, overdue, admitted, removed). */
   transition: [transition: Transition]
-  /** Writes may go ahead: how (a sync round with a member, no other member, or the wait ran out) and after how long. */
-  settled: [how: 'synced' | 'alone' | 'timeout', ms: number]
+  /** Writes may go ahead: how (see write-gate.ts) and after how long. */
+  settled: [how: WritesOpen, ms: number]
+  /** Writes are still closed at a check, and why. */
+  writesWaiting: [why: string]
 }
 
 export class AccordNode extends EventEmitter<NodeEvents> {
@@ -72,11 +81,8 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   readonly #twins = new TwinAlarms()
   readonly #transitions: TransitionWatcher
   readonly #stopFlushing: () => void
-  readonly #writeSettleMs: number
-  /** Resolves when writes may go ahead (see `submit`); `#writable` says so without a wait. */
-  readonly #settled = Promise.withResolvers<void>()
-  #writable = false
-  #settleTimer?: ReturnType<typeof setTimeout>
+  /** When writes open after a start (see `submit`). */
+  readonly #writes: WriteGate
 
   private constructor (init: NodeInit, ledger: Ledger, network: Network) {
     super()
@@ -84,7 +90,19 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     this.#key = new SigningKey(init.seed)
     this.ledger = ledger
     this.network = network
-    this.#writeSettleMs = init.writeSettleMs ?? WRITE_SETTLE_MS
+    this.#writes = new WriteGate({
+      self: init.id,
+      ledger,
+      connectedMembers: () => network.connectedMembers(),
+      again: peer => { void network.sync.request(peer, 'manual') },
+      memberOf: peer => network.memberOf(peer),
+      settleMs: init.writeSettleMs ?? WRITE_SETTLE_MS,
+      stallMs: init.writeStallMs ?? WRITE_STALL_MS,
+      opened: (how, ms) => this.emit('settled', how, ms),
+      waiting: why => this.emit('writesWaiting', why)
+    })
+    network.sync.on('hello', (peer, hello) => { this.#writes.onHello(peer, hello) })
+    network.sync.on('synced', (peer, result) => { this.#writes.onRound(peer, result) })
     this.#transitions = new TransitionWatcher(() => ledger.state, t => this.emit('transition', t))
     // Every admission, whatever its door and verdict, tells the process it is busy (quiet.ts).
     const quiet = processQuiet()
@@ -147,28 +165,12 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   async start (): Promise<void> {
     yieldHelperThreads()
     this.#transitions.start()
-    const started = performance.now()
-    const settle = (how: 'synced' | 'alone' | 'timeout'): void => {
-      if (this.#writable) return
-      this.#writable = true
-      clearTimeout(this.#settleTimer)
-      this.network.sync.off('synced', onSynced)
-      this.#settled.resolve()
-      this.emit('settled', how, Math.round(performance.now() - started))
-    }
-    const onSynced = (): void => { settle('synced') }
-    this.network.sync.on('synced', onSynced)
     await this.network.start()
-    if (!this.ledger.roster.list().some(m => m.id !== this.id && m.until == null)) settle('alone')
-    else if (!this.#writable) {
-      this.#settleTimer = setTimeout(() => { settle('timeout') }, this.#writeSettleMs)
-      this.#settleTimer.unref()
-    }
+    this.#writes.start(this.ledger.roster.list().some(m => m.id !== this.id && m.until == null))
   }
 
   async stop (): Promise<void> {
-    clearTimeout(this.#settleTimer)
-    this.#settled.resolve() // a write still waiting then fails on the closed store
+    this.#writes.stop() // a write still waiting then fails on the closed store
     this.#transitions.stop()
     this.#stopFlushing()
     try {
@@ -181,14 +183,20 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   /**
    * Signs, stores (durably) and publishes this member's next record.
    *
-   * The first write after start waits for a first sync round with a member (at most
-   * `writeSettleMs`): a node restored from an old backup, or whose store was lost, would
-   * otherwise sign its next record at a seq it has already used, and two records at one seq are
-   * an equivocation that freezes the member's chain everywhere, for good. The round brings back
-   * whatever members hold of this member's own chain first.
+   * After a start, writes wait until a member has told this node how far this member's own
+   * chain goes and the node holds that much (write-gate.ts): a node restored from an old backup,
+   * or whose store was lost, would otherwise sign its next record at a seq it has already used,
+   * and two records at one seq are an equivocation that freezes the member's chain everywhere,
+   * for good. A write waits for that at most `WRITE_WAIT_MS`, then is refused
+   * (`WritesNotOpenError`, saying why).
    */
   async submit (kind: string, body: object): Promise<Admission & { bytes?: Uint8Array }> {
-    if (!this.#writable) await this.#settled.promise
+    if (!this.#writes.isOpen) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([this.#writes.opened, new Promise<void>(resolve => { timer = setTimeout(resolve, WRITE_WAIT_MS) })])
+      clearTimeout(timer)
+      if (!this.#writes.isOpen) throw new WritesNotOpenError(this.#writes.reason())
+    }
     const admission = this.ledger.author(this.id, this.#key, kind, body)
     if (admission.verdict === 'accept' && admission.bytes != null) {
       await this.network.publish(admission.bytes).catch(() => 0)
