@@ -25,6 +25,41 @@ const FALLBACK_AUTOCHECKPOINT_PAGES = 16_384
 
 export interface StoredRecord { origin: string, seq: number, id: string, kind: string, bytes: Uint8Array, receivedAt: number }
 
+/** The records file is damaged: the node refuses to start on it (see `openChecked`). */
+export class StoreDamagedError extends Error {
+  static override name = 'StoreDamagedError'
+  constructor (message: string) { super(message); this.name = 'StoreDamagedError' }
+}
+
+/**
+ * Opens a records file and checks it whole (SQLite's integrity_check: every page, and every
+ * index against its table; ~0.2 s for 100 k records). A file damaged by the disk, or by a WAL
+ * cut short, can lose rows while an index still names them: the node would then refuse those
+ * records as held, never fetch them again, and sign its next record at a seq it already used
+ * (an equivocation, for good). Refused, with what to do.
+ */
+function openChecked (path: string): Database.Database {
+  const damaged = (detail: string): StoreDamagedError => new StoreDamagedError(
+    `${path} is damaged (SQLite: ${detail}): this node will not start on it. Stop here and move it aside ` +
+    `with its -wal and -shm files (e.g. mv ${path} ${path}.damaged), then start the node again: it fetches every record from the ` +
+    'members by sync, and its writes wait until it has its own chain back (or put a backup in its place: accord restore)')
+  let db: Database.Database | undefined
+  try {
+    db = new Database(path)
+    db.pragma('journal_mode = WAL')
+    const problems = db.pragma('integrity_check(5)', { simple: false }) as Array<{ integrity_check: string }>
+    const text = problems.map(p => p.integrity_check).filter(t => t !== 'ok')
+    if (text.length > 0) throw damaged(text.join('; '))
+    return db
+  } catch (err) {
+    db?.close()
+    if (err instanceof StoreDamagedError) throw err
+    const code = (err as { code?: string }).code
+    if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT_INDEX') throw damaged((err as Error).message)
+    throw err
+  }
+}
+
 export class SqliteStore {
   readonly #db: Database.Database
   readonly #insert: Database.Statement
@@ -46,7 +81,7 @@ export class SqliteStore {
 
   /** `path` is a file in the node's data directory, or ':memory:' for tests. */
   constructor (path: string) {
-    this.#db = new Database(path)
+    this.#db = path === ':memory:' || path === '' ? new Database(path) : openChecked(path)
     this.#db.pragma('journal_mode = WAL')
     if (path !== ':memory:' && path !== '') {
       // Checkpoints run on a worker thread (see checkpointer.ts); this connection's own is a fallback.
