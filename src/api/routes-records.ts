@@ -39,8 +39,10 @@ export function recordRoutes (ctx: ApiContext): FastifyPluginAsync {
       const after = intParam(q, 'after')
       const rows = ctx.node.ledger.store.list({ ...(kind != null ? { kind } : {}), ...(origin != null ? { origin } : {}), ...(since != null ? { since } : {}), ...(after != null ? { after } : {}), limit })
       const items = rows.map(shown)
-      const last = rows[rows.length - 1]
-      return { items, ...(rows.length === limit && last != null ? { next: last.cursor } : {}) }
+      // `next` whenever there is one, not only on a full page: a client following new records
+      // continues from it without reading the same ones again. An empty page leaves it where it was.
+      const next = rows[rows.length - 1]?.cursor ?? after
+      return { items, ...(next != null ? { next } : {}), more: rows.length === limit }
     })
 
     app.get('/v1/records/:id', async (req) => {

@@ -24,6 +24,11 @@ export function millis (value: string, flag: string): number {
   return n
 }
 
+/** `value` as one word for a POSIX shell, so that a printed command can be pasted back. */
+function shellWord (value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`
+}
+
 export async function submit (o: ClientOptions & { json?: boolean }, kind: string, body: object): Promise<void> {
   const client = new ApiClient(o)
   const res = await client.post<{ id: string, origin: string, seq: number }>('/v1/records', { kind, body })
@@ -138,14 +143,20 @@ export function clientCommands (program: Command): void {
     .option('--since <time>', 'only records made at or after this time')
     .option('--limit <n>', 'at most this many', '100')
     .option('--after <cursor>', 'continue after this cursor (printed at the end of a page)')
-    .action(async (o: ClientOptions & Record<string, string | boolean | undefined>) => {
+    .action(async (o: ClientOptions & Record<string, string | boolean | undefined>, cmd: Command) => {
       const q = new URLSearchParams()
       for (const k of ['kind', 'origin', 'limit', 'after'] as const) if (typeof o[k] === 'string') q.set(k, o[k])
       if (typeof o.since === 'string') q.set('since', String(millis(o.since, '--since')))
-      const res = await new ApiClient(o).get<{ items: Array<Record<string, unknown>>, next?: number }>(`/v1/records?${q.toString()}`)
+      const res = await new ApiClient(o).get<{ items: Array<Record<string, unknown>>, next?: number, more?: boolean }>(`/v1/records?${q.toString()}`)
       if (o.json === true) { console.log(JSON.stringify(res, null, 2)); return }
       for (const r of res.items) console.log(formatRecord(r))
-      if (res.next != null) console.log(`… more: --after ${res.next}`)
+      // The same query from where this page ends: the filters too, or the next page would be another list.
+      if (res.more === true && res.next != null) {
+        const same = (['kind', 'origin', 'since', 'limit'] as const)
+          .filter(k => typeof o[k] === 'string' && cmd.getOptionValueSource(k) !== 'default')
+          .map(k => `--${k} ${shellWord(o[k] as string)}`)
+        console.log(`… more: ${[...same, `--after ${res.next}`].join(' ')}`)
+      }
     })
 
   withClient(program.command('view'))

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { services, call, type Services } from './fixture.ts'
 import { incidentBody, modelBody, waitFor } from '../fixtures.ts'
+import { accord } from '../cli/run-cli.ts'
 
 describe('api: the HTTP contract', function () {
   this.timeout(60_000)
@@ -133,22 +134,69 @@ describe('api: the HTTP contract', function () {
       assert.match(t3, /: the node restarted since that event/)
       assert.ok(t3.includes(`id: ${boot}.1\n`) && t3.includes(`id: ${boot}.${n}\n`))
     }
+    // An id this node never issues claims no restart: it is named as such, and every event of this run follows (nothing is missed).
+    for (const garbage of ['garbage', 'abc.def', '1.2.3', `${boot}.${n}.1`, `${boot}.`, `${boot}.-1`]) {
+      const t4 = await resume(garbage)
+      assert.ok(t4.includes(`\n: Last-Event-ID ${JSON.stringify(garbage)} is not an event id of this node (they are <boot>.<n>, as in this stream's id: lines)`), `${garbage}: ${t4.slice(0, 300)}`)
+      assert.doesNotMatch(t4, /restarted/)
+      assert.ok(t4.includes(`id: ${boot}.1\n`) && t4.includes(`id: ${boot}.${n}\n`), garbage)
+    }
   })
 
   it('lists are paginated: records by cursor, models and incidents by offset', async () => {
     for (let i = 0; i < 7; i++) await call(us(), 'POST', '/v1/records', { body: { kind: 'model.register', body: modelBody('US', `us-p${i}`) } })
     await waitFor(() => gb().node.ledger.tip('US')?.seq === 8, 'GB to hold US\'s records')
     const seen: string[] = []
+    const more: boolean[] = []
     let after: number | undefined
-    for (;;) {
+    const usPage = async (): Promise<{ items: Array<{ id: string, origin: string }>, next?: number, more: boolean }> => {
       const page = await call(gb(), 'GET', `/v1/records?origin=US&limit=3${after != null ? `&after=${after}` : ''}`)
       assert.equal(page.status, 200)
-      seen.push(...page.json.items.map((r: { id: string }) => r.id))
-      for (const r of page.json.items) assert.equal(r.origin, 'US')
-      if (page.json.next == null) break
-      after = page.json.next
+      return page.json
+    }
+    for (;;) {
+      const page = await usPage()
+      seen.push(...page.items.map(r => r.id))
+      for (const r of page.items) assert.equal(r.origin, 'US')
+      more.push(page.more)
+      // `next` comes with every page that has items, full or not.
+      assert.equal(typeof page.next, 'number')
+      assert.ok(after == null || page.next! > after)
+      after = page.next
+      if (!page.more) break
     }
     assert.equal(seen.length, 8); assert.equal(new Set(seen).size, 8)
+    assert.deepEqual(more, [true, true, false], 'full pages say more may follow; the last, not full, does not')
+    // A follower continues from the last page's `next`: only what came since, none twice, none skipped.
+    const followed = after
+    const empty = await usPage()
+    assert.deepEqual([empty.items, empty.next, empty.more], [[], followed, false], 'an empty page leaves next where it was')
+    const fresh: string[] = []
+    for (let i = 0; i < 2; i++) fresh.push((await call(us(), 'POST', '/v1/records', { body: { kind: 'incident.report', body: incidentBody(`us-f${i}`, ['us-p0']) } })).json.id)
+    await waitFor(() => gb().node.ledger.tip('US')?.seq === 10, 'GB to hold US\'s new records')
+    const news = await usPage()
+    assert.deepEqual(news.items.map(r => r.id), fresh)
+    assert.equal(news.more, false)
+    assert.ok(news.next! > followed!)
+    after = news.next
+    assert.deepEqual((await usPage()).items, [])
+    const none = await call(gb(), 'GET', '/v1/records?origin=US&kind=redline.declare')
+    assert.deepEqual(none.json, { items: [], more: false }, 'no after given and nothing found: no next')
+    // The CLI's hint, pasted after the connection flags, continues the same query (its filters too), and comes only while more may follow.
+    const node = ['records', '--node', gb().apiUrl, '--token', gb().token]
+    const pages: string[] = []
+    let flags = ['--origin', 'US', '--limit', '4']
+    for (let i = 0; i < 5; i++) {
+      const out = await accord([...node, ...flags])
+      assert.equal(out.code, 0, out.stderr)
+      pages.push(out.stdout)
+      const hint = /… more: (.*)\n$/.exec(out.stdout)?.[1]
+      if (hint == null) break
+      assert.match(hint, /^--origin US --limit 4 --after \d+$/)
+      flags = hint.split(' ')
+    }
+    assert.deepEqual(pages.map(p => p.split('\n').filter(l => / US +#/.test(l)).length), [4, 4, 2], pages.join('---\n'))
+    assert.match(pages[2]!, /us-f1/)
     const p1 = await call(gb(), 'GET', '/v1/models?jurisdiction=US&limit=5')
     assert.equal(p1.json.items.length, 5); assert.equal(p1.json.total, 7); assert.equal(p1.json.next, 5)
     const p2 = await call(gb(), 'GET', '/v1/models?jurisdiction=US&limit=5&offset=5')
