@@ -37,6 +37,8 @@ export function liveRoutes (ctx: ApiContext): FastifyPluginAsync {
       if (lastId != null && lastId !== '') {
         const resumed = ctx.events.resume(lastId)
         if (resumed.restarted) res.write(': the node restarted since that event: every event since the restart follows; read /v1/records for records from before it\n\n')
+        // Quoted as JSON: one line whatever it holds, so it cannot end the comment.
+        if (resumed.malformed) res.write(`: Last-Event-ID ${JSON.stringify(lastId.slice(0, 80))} is not an event id of this node (they are <boot>.<n>, as in this stream's id: lines): every event since the node started follows; read /v1/records for records from before it\n\n`)
         if (resumed.gap) res.write(': some events were dropped from the resume window; read /v1/records to fill the gap\n\n')
         for (const e of resumed.events) send(e)
       }
