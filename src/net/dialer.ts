@@ -157,6 +157,8 @@ export class Dialer {
       const peer = connection.remotePeer.toString()
       this.#keep.set(peer, [addr])
     } catch (err) {
+      // This node's own address (one config listing every founder, shared by all): nothing to reach.
+      if (/(can ?not|tried to) dial self/i.test((err as Error)?.message ?? '')) return
       if (worthTelling(attempt + 1)) this.#init.onUnreachable?.(addr.toString(), reasonOf(err), attempt + 1)
       const base = Math.min(NET_DEFAULTS.redialMaxMs, NET_DEFAULTS.redialMinMs * 2 ** attempt)
       const timer = setTimeout(() => { void this.#dialUnnamed(addr, attempt + 1) }, base / 2 + Math.random() * base / 2)

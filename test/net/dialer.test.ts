@@ -8,6 +8,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { AccordNode } from '../../src/node/accord-node.ts'
 import { RECORDS_TOPIC } from '../../src/net/index.ts'
 import { federation, seedFor, waitFor } from '../fixtures.ts'
+import { freePort } from '../ports.ts'
 
 describe('net: unreachable bootstrap members', function () {
   // The address-book test waits up to 60 + 45 + 10 s in the worst case.
@@ -92,6 +93,22 @@ describe('net: unreachable bootstrap members', function () {
       await waitFor(() => outsider.network.dialer.refusedBy(gb.peerId), 'the outsider to count GB as refusing it')
     } finally {
       for (const n of nodes) await n.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('its own address among the bootstrap members (one list shared by every founder) is passed over, not reported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'accord-self-'))
+    const [port, closed] = [await freePort(), await freePort()]
+    const reports: string[] = []
+    // Beside its own address, one where nothing listens: its report shows the dials ran.
+    const node = await AccordNode.create({ id: 'GB', seed: seedFor('GB'), roster: federation(['GB', 'US']).roster, dbPath: join(dir, 'GB.db'), listen: [`/ip4/127.0.0.1/tcp/${port}`], bootstrap: [`/ip4/127.0.0.1/tcp/${port}`, `/ip4/127.0.0.1/tcp/${closed}`], writeSettleMs: 500, onUnreachable: target => { reports.push(target) } })
+    try {
+      await node.start()
+      await waitFor(() => reports.length > 0 && node.network.libp2p.getDialQueue().length === 0, 'both bootstrap dials to have ended')
+      assert.deepEqual(reports, [`/ip4/127.0.0.1/tcp/${closed}`])
+    } finally {
+      await node.stop()
       rmSync(dir, { recursive: true, force: true })
     }
   })
