@@ -42,7 +42,7 @@ export function formatEvent (event: string, data: unknown, self = '?'): string {
   return `${new Date().toISOString()}  ${event.toUpperCase()}  ${JSON.stringify(data)}`
 }
 
-export interface ViewJson { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, voided?: number, peers: Array<{ id: string, connected: boolean, refuses?: boolean, digest?: string, agrees?: boolean }>, frozen?: Array<{ origin: string, seq: number }>, twins?: Array<{ member: string, reportedBy: string, nodes: number, addrs: string[] }> }
+export interface ViewJson { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, voided?: number, held?: number, peers: Array<{ id: string, connected: boolean, refuses?: boolean, digest?: string, agrees?: boolean }>, frozen?: Array<{ origin: string, seq: number }>, twins?: Array<{ member: string, reportedBy: string, nodes: number, addrs: string[] }> }
 
 /**
  * What `accord view --check` fails on, for monitoring: an empty list when every other member is
@@ -61,8 +61,12 @@ export function viewProblems (v: ViewJson): string[] {
 }
 
 export function formatView (v: ViewJson): string {
+  const counted = Object.values(v.counts).reduce((a, b) => a + b, 0)
   const voided = (v.voided ?? 0) > 0 ? ` (+${String(v.voided)} void)` : ''
-  const lines = [`node ${v.id}  digest ${v.digest.slice(0, 16)}…  records ${Object.values(v.counts).reduce((a, b) => a + b, 0)}${voided}`]
+  // Held on disk but in no count: a frozen chain's records past its fork (they stay, as evidence).
+  const pastFork = (v.held ?? 0) - counted - (v.voided ?? 0)
+  const frozenNote = pastFork > 0 && (v.frozen ?? []).length > 0 ? ` (+${pastFork} held past a frozen chain's fork, counted for nothing)` : ''
+  const lines = [`node ${v.id}  digest ${v.digest.slice(0, 16)}…  records ${counted}${voided}${frozenNote}`]
   lines.push(`chains: ${Object.entries(v.vector).map(([o, t]) => `${o}:${t.seq}`).join(' ') || '(none)'}`)
   for (const f of v.frozen ?? []) lines.push(`ALARM ${f.origin} signed two records at seq ${f.seq} (an equivocation): its chain is frozen there, the proof is held`)
   for (const t of v.twins ?? []) lines.push(`ALARM ${twinKeyMessage(v.id, t)}`)

@@ -53,6 +53,8 @@ export interface ViewSummary {
   counts: Record<string, number>
   /** Records held but void (a removed member's, past its last valid seq): in no count. */
   voided: number
+  /** Every record held (on disk), counted or not: beyond `counts` and `voided` are a frozen chain's records past its fork. */
+  held: number
   peers: PeerStatus[]
   /** Chains frozen by an equivocation (two records at one seq): the proof is held, later records refused. */
   frozen: Array<{ origin: string, seq: number, ids: [string, string] }>
@@ -228,6 +230,6 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     }
     const frozen = [...this.ledger.state.forks.values()].sort((a, b) => a.origin.localeCompare(b.origin))
     const twins = this.#twins.current().map(({ type: _, ...t }) => t)
-    return { id: this.id, digest, vector: this.ledger.vector(), counts: Object.fromEntries(this.ledger.state.countsByKind), voided: this.ledger.state.voided, peers, frozen, twins }
+    return { id: this.id, digest, vector: this.ledger.vector(), counts: Object.fromEntries(this.ledger.state.countsByKind), voided: this.ledger.state.voided, held: this.ledger.size, peers, frozen, twins }
   }
 }

@@ -6,7 +6,8 @@ describe('cli: accord view output', () => {
   const base = { id: 'GB', digest: 'ab'.repeat(32), vector: { GB: { seq: 3 }, US: { seq: 18 } }, counts: { 'incident.report': 21 } }
 
   it('names a frozen chain as an alarm, and says how many members are not connected', () => {
-    const out = formatView({ ...base, peers: [{ id: 'US', connected: true, agrees: true }, { id: 'JP', connected: false }, { id: 'FR', connected: false }], frozen: [{ origin: 'US', seq: 18 }] })
+    const out = formatView({ ...base, held: 30, peers: [{ id: 'US', connected: true, agrees: true }, { id: 'JP', connected: false }, { id: 'FR', connected: false }], frozen: [{ origin: 'US', seq: 18 }] })
+    assert.match(out, /records 21 \(\+9 held past a frozen chain's fork, counted for nothing\)/)
     assert.match(out, /^ALARM US signed two records at seq 18 \(an equivocation\): its chain is frozen there/m)
     assert.match(out, /all connected members agree; 2 of 3 other members not connected$/)
   })
