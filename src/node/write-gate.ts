@@ -79,21 +79,24 @@ export class WriteGate {
 
   #ownSeq (): number { return this.#init.ledger.vector()[this.#init.self]?.seq ?? 0 }
 
-  /** Told of every hello as a round starts: how far that member holds this member's chain. */
+  /**
+   * Told of every hello as a round starts: how far that member holds this member's chain. Writes
+   * open when this node holds at least as much as any member has said.
+   */
   onHello (peer: string, hello: Hello): void {
     if (this.#open) return
     this.#hellos++
     const theirs = hello.vector[this.#init.self]?.seq ?? 0
     if (theirs > (this.#ahead?.seq ?? 0)) this.#ahead = { member: this.#init.memberOf(peer) ?? peer, seq: theirs }
+    // A chain frozen by an equivocation takes no more writes anyway (409 chain-frozen).
+    if (this.#ownSeq() >= (this.#ahead?.seq ?? 0) || this.#init.ledger.state.forks.has(this.#init.self)) this.#openNow('synced')
   }
 
-  /** Told of every completed sync round, either direction. */
+  /** Told of every completed sync round, either direction: another round if it brought more of the chain. */
   onRound (peer: string, result: SyncResult): void {
-    if (this.#open) return
     this.onHello(peer, result.peer)
+    if (this.#open) return
     const own = this.#ownSeq()
-    // A chain frozen by an equivocation takes no more writes anyway (409 chain-frozen).
-    if (own >= (this.#ahead?.seq ?? 0) || this.#init.ledger.state.forks.has(this.#init.self)) { this.#openNow('synced'); return }
     const before = this.#lastOwn.get(peer)
     this.#lastOwn.set(peer, own)
     if (before == null || own > before) this.#init.again(peer)
@@ -109,7 +112,7 @@ export class WriteGate {
     const connected = this.#init.connectedMembers()
     if (connected.length === 0) { this.#openNow('timeout'); return }
     if (this.#hellos === 0 && performance.now() - this.#started >= this.#init.stallMs) { this.#openNow('stalled'); return }
-    this.#init.waiting?.(this.#hellos === 0 ? `waiting for a first sync round with ${connected.join(', ')} to learn how far this member's own chain goes` : `a sync round with ${connected.join(', ')} is under way`)
+    this.#init.waiting?.(`waiting for a first sync round with ${connected.join(', ')} to learn how far this member's own chain goes`)
   }
 
   /** Why writes are not open, for a refused write. */
