@@ -30,6 +30,8 @@ export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
   writeSettleMs?: number
   /** With members connected but no sync round completed this long after the start, writes open. @default WRITE_STALL_MS */
   writeStallMs?: number
+  /** Longest a write waits for writes to open before it is refused. @default WRITE_WAIT_MS */
+  writeWaitMs?: number
 }
 
 /**
@@ -85,6 +87,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   readonly #stopFlushing: () => void
   /** When writes open after a start (see `submit`). */
   readonly #writes: WriteGate
+  readonly #writeWaitMs: number
 
   private constructor (init: NodeInit, ledger: Ledger, network: Network) {
     super()
@@ -92,6 +95,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     this.#key = new SigningKey(init.seed)
     this.ledger = ledger
     this.network = network
+    this.#writeWaitMs = init.writeWaitMs ?? WRITE_WAIT_MS
     this.#writes = new WriteGate({
       self: init.id,
       ledger,
@@ -189,13 +193,13 @@ export class AccordNode extends EventEmitter<NodeEvents> {
    * chain goes and the node holds that much (write-gate.ts): a node restored from an old backup,
    * or whose store was lost, would otherwise sign its next record at a seq it has already used,
    * and two records at one seq are an equivocation that freezes the member's chain everywhere,
-   * for good. A write waits for that at most `WRITE_WAIT_MS`, then is refused
+   * for good. A write waits for that at most `writeWaitMs`, then is refused
    * (`WritesNotOpenError`, saying why).
    */
   async submit (kind: string, body: object): Promise<Admission & { bytes?: Uint8Array }> {
     if (!this.#writes.isOpen) {
       let timer: NodeJS.Timeout | undefined
-      await Promise.race([this.#writes.opened, new Promise<void>(resolve => { timer = setTimeout(resolve, WRITE_WAIT_MS) })])
+      await Promise.race([this.#writes.opened, new Promise<void>(resolve => { timer = setTimeout(resolve, this.#writeWaitMs) })])
       clearTimeout(timer)
       if (!this.#writes.isOpen) throw new WritesNotOpenError(this.#writes.reason())
     }

@@ -11,6 +11,9 @@ import { WriteGate, type WritesOpen } from '../../src/node/write-gate.ts'
 import { AccordNode } from '../../src/node/accord-node.ts'
 import { NET_DEFAULTS, type SyncResult } from '../../src/net/index.ts'
 import { plan } from '../../src/net/sync-protocol.ts'
+import { createApi } from '../../src/api/server.ts'
+import { EventLog } from '../../src/api/event-log.ts'
+import { NodeMetrics } from '../../src/node/metrics.ts'
 import { federation, modelBody, seedFor, waitFor, Writer } from '../fixtures.ts'
 
 const fed = federation(['GB', 'US', 'JP'])
@@ -139,6 +142,26 @@ describe('node: when writes open after a start', function () {
     } finally {
       Object.assign(defaults, { syncMaxRecordsPerRound, syncBatchRecords })
       for (const n of nodes) await n.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('POST /v1/records while writes are not open yet: 503 catching-up, saying why, after a bounded wait', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'accord-gate-api-'))
+    // US is in the roster but not running, and the settle time is far off: writes stay closed.
+    const node = await AccordNode.create({ id: 'GB', seed: seedFor('GB'), roster: federation(['GB', 'US']).roster, dbPath: join(dir, 'GB.db'), writeSettleMs: 60_000, writeWaitMs: 200 })
+    const app = createApi({ node, token: 't', events: new EventLog(), metrics: new NodeMetrics() })
+    try {
+      await node.start()
+      const res = await app.inject({ method: 'POST', url: '/v1/records', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, payload: JSON.stringify({ kind: 'model.register', body: modelBody('GB', 'gb-1') }) })
+      assert.equal(res.statusCode, 503)
+      const error = JSON.parse(res.body).error
+      assert.equal(error.code, 'catching-up')
+      assert.match(error.message, /has not yet learnt from a member how far its member's own chain goes/)
+      assert.equal(node.ledger.size, 0, 'nothing written')
+    } finally {
+      await app.close()
+      await node.stop()
       rmSync(dir, { recursive: true, force: true })
     }
   })
