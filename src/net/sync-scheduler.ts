@@ -16,7 +16,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Ledger } from '../store/ledger.ts'
 import type { Admission } from '../records/index.ts'
 import type { AccordLibp2p } from './libp2p-node.ts'
-import { runSync, type Hello, type SyncResult } from './sync-protocol.ts'
+import { runSync, type Hello, type SyncOptions, type SyncResult } from './sync-protocol.ts'
 import { sharedVerifyPool } from '../store/verify-pool.ts'
 import { NET_DEFAULTS, SYNC_PROTOCOL } from './options.ts'
 
@@ -154,7 +154,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     if (connection == null) return undefined
     try {
       const stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(NET_DEFAULTS.syncStepTimeoutMs)]) })
-      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: (a, r) => this.emit('admitted', a, r), members: await this.#directory(), pool: sharedVerifyPool(), ...this.#peerOrigin(peer), onHello: h => this.emit('hello', peer, h) })
+      const result = await runSync(stream, this.#ledger, await this.#roundOptions(peer))
       await this.#learn(result.peer.members)
       this.#record(peer, result, 'outbound')
       return result
@@ -175,7 +175,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     }
     state.inbound = true
     try {
-      const result = await runSync(stream, this.#ledger, { signal: this.#stopping.signal, onAdmitted: (a, r) => this.emit('admitted', a, r), members: await this.#directory(), pool: sharedVerifyPool(), ...this.#peerOrigin(peer), onHello: h => this.emit('hello', peer, h) })
+      const result = await runSync(stream, this.#ledger, await this.#roundOptions(peer))
       await this.#learn(result.peer.members)
       this.#record(peer, result, 'inbound')
     } catch (err) {
@@ -291,9 +291,17 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     })
   }
 
-  #peerOrigin (peer: string): { peerOrigin?: string } {
+  /** A round's options with `peer`, either direction. */
+  async #roundOptions (peer: string): Promise<SyncOptions> {
     const origin = this.#originOf?.(peer)
-    return origin != null ? { peerOrigin: origin } : {}
+    return {
+      signal: this.#stopping.signal,
+      onAdmitted: (a, r) => this.emit('admitted', a, r),
+      onHello: h => this.emit('hello', peer, h),
+      members: await this.#directory(),
+      pool: sharedVerifyPool(),
+      ...(origin != null ? { peerOrigin: origin } : {})
+    }
   }
 
   #connectedMembers (): string[] {
