@@ -28,7 +28,7 @@ export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
    * (see write-gate.ts). @default WRITE_SETTLE_MS
    */
   writeSettleMs?: number
-  /** With members connected but no sync round completed this long after the start, writes open. @default WRITE_STALL_MS */
+  /** With members connected but no sync round with any of them started (no hello read) this long after the start, writes open. @default WRITE_STALL_MS */
   writeStallMs?: number
   /** Longest a write waits for writes to open before it is refused. @default WRITE_WAIT_MS */
   writeWaitMs?: number
@@ -40,7 +40,7 @@ export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
  * connected.
  */
 export const WRITE_SETTLE_MS = 15_000
-/** With members connected but no sync round with any completed this long, sync is failing: writes open. */
+/** With members connected but no sync round with any of them started this long, sync is failing: writes open. */
 export const WRITE_STALL_MS = 60_000
 /** Longest a write waits for writes to open before it is refused (503 catching-up). */
 export const WRITE_WAIT_MS = 15_000
