@@ -1,4 +1,5 @@
 /** `accord backup` and `accord restore`: a node's records to a file while it runs, and back. */
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 
@@ -42,6 +43,7 @@ export function backupCommands (program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (o: { data: string, from: string, json?: boolean }) => {
       const [{ replaceRecords }, { DB_FILE, lockDataDir }] = await Promise.all([import('../store/backup.ts'), import('../node/data-dir.ts')])
+      if (!existsSync(o.data)) throw new Error(`no data directory at ${o.data}`)
       // Refused while the node runs: it would go on writing to the file moved aside.
       const release = lockDataDir(o.data)
       try {

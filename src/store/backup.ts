@@ -21,7 +21,13 @@ export interface BackupResult { records: number, chains: number, bytes: number, 
 
 /** The store's records and chains, read from a backup file (or any records.db). */
 export function describeRecords (path: string): { records: number, chains: number } {
-  const db = new Database(path, { readonly: true, fileMustExist: true })
+  let db: Database.Database
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true })
+    db.pragma('schema_version')
+  } catch (err) {
+    throw new BackupError(`${path} is not a records database: ${(err as Error).message}`)
+  }
   try {
     const check = db.pragma('quick_check', { simple: true })
     if (check !== 'ok') throw new BackupError(`${path} fails SQLite's quick_check: ${String(check)}`)
