@@ -145,4 +145,24 @@ describe('node service start', function () {
     await waitFor(() => us.node.digest() === gb.node.digest(), 'US to catch up')
     await waitFor(() => log.lines().some(l => /^catching up: \d+ records fetched by sync in the last 5 s, \d+ held$/.test(l.msg ?? '')), 'a progress line', 12_000)
   })
+
+  it('a member removed while its node was away is told, when it starts, that the members close its links', async () => {
+    fed = await services(['GB', 'US', 'JP'])
+    const [gb, us, jp] = fed.nodes as [RunningNode, RunningNode, RunningNode]
+    const jpDir = join(fed.dir, 'JP')
+    await jp.stop()
+    const proposed = await call(gb, 'POST', '/v1/records', { body: { kind: 'member.propose', body: { proposalId: 'gb-remove-jp', action: 'remove', member: 'JP', lastValidSeq: 0, basis: 0, reason: 'key lost' } } })
+    assert.equal(proposed.status, 201, JSON.stringify(proposed.json))
+    await waitFor(() => us.node.digest() === gb.node.digest(), 'US to hold the proposal')
+    assert.equal((await call(us, 'POST', '/v1/records', { body: { kind: 'member.vote', body: { proposalId: 'gb-remove-jp', approve: true } } })).status, 201)
+    await waitFor(() => gb.node.ledger.roster.get('JP')?.until != null && us.node.ledger.roster.get('JP')?.until != null, 'GB and US to remove JP')
+
+    const log = logSink()
+    const back = await startNodeService(loadConfig(undefined, { id: 'JP', data: jpDir, charter: fed.charter, apiPort: 0, logLevel: 'info', bootstrap: [gb.node.multiaddrs[0]!, us.node.multiaddrs[0]!] }), log.stream)
+    fed.nodes[2] = back
+    // Its writes open after the settle time (15 s) with no member reached, and the log says why.
+    await waitFor(() => log.lines().some(l => /no member reached/.test(l.msg ?? '')), 'the settle time to pass', 30_000)
+    const line = log.lines().find(l => /no member reached/.test(l.msg ?? ''))?.msg ?? ''
+    assert.match(line, /GB, US close this node's links at once \(their gates may not count it as a member: removed while it was away\?\), so what it writes may reach no one/)
+  })
 })
