@@ -76,7 +76,8 @@ export function createApi (ctx: ApiContext): FastifyInstance {
   app.setErrorHandler(async (err, req, reply) => {
     // Writes not open yet after a start (write-gate.ts): try again shortly.
     const e = err instanceof ApiError ? err : err instanceof WritesNotOpenError ? new ApiError(503, 'catching-up', err.message) : fromFastifyError(err as never)
-    if (e.status >= 500) ctx.onInternalError?.(err, `${req.method} ${req.url.split('?')[0] ?? ''}`)
+    // A 503 (writes not open yet, or closing) is no bug: the log says why once, not per request.
+    if (e.status >= 500 && e.status !== 503) ctx.onInternalError?.(err, `${req.method} ${req.url.split('?')[0] ?? ''}`)
     await reply.code(e.status).send(errorBody(e.code, e.message, e.field))
   })
   app.setNotFoundHandler(async (req, reply) => {

@@ -13,6 +13,7 @@ import { yieldHelperThreads } from './thread-priority.ts'
 import { processIdleGc } from './idle-gc.ts'
 import { processQuiet } from './quiet.ts'
 import { WriteGate, WritesNotOpenError, type WritesOpen } from './write-gate.ts'
+import { OwnChainMark } from './own-chain-mark.ts'
 
 export interface NodeInit extends Omit<NetworkInit, 'ledger' | 'seed'> {
   id: string
@@ -88,6 +89,8 @@ export class AccordNode extends EventEmitter<NodeEvents> {
   /** When writes open after a start (see `submit`). */
   readonly #writes: WriteGate
   readonly #writeWaitMs: number
+  /** How far this node has signed its own chain, kept outside records.db (own-chain-mark.ts). */
+  readonly #mark: OwnChainMark
 
   private constructor (init: NodeInit, ledger: Ledger, network: Network) {
     super()
@@ -96,6 +99,8 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     this.ledger = ledger
     this.network = network
     this.#writeWaitMs = init.writeWaitMs ?? WRITE_WAIT_MS
+    this.#mark = new OwnChainMark(init.dbPath)
+    const signed = this.#mark.read()
     this.#writes = new WriteGate({
       self: init.id,
       ledger,
@@ -105,7 +110,8 @@ export class AccordNode extends EventEmitter<NodeEvents> {
       settleMs: init.writeSettleMs ?? WRITE_SETTLE_MS,
       stallMs: init.writeStallMs ?? WRITE_STALL_MS,
       opened: (how, ms) => this.emit('settled', how, ms),
-      waiting: why => this.emit('writesWaiting', why)
+      waiting: why => this.emit('writesWaiting', why),
+      ...(signed > 0 && this.#mark.path != null ? { signedUpTo: { seq: signed, mark: this.#mark.path } } : {})
     })
     network.sync.on('hello', (peer, hello) => { this.#writes.onHello(peer, hello) })
     network.sync.on('synced', (peer, result) => { this.#writes.onRound(peer, result) })
@@ -204,6 +210,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
       if (!this.#writes.isOpen) throw new WritesNotOpenError(this.#writes.reason())
     }
     const admission = this.ledger.author(this.id, this.#key, kind, body)
+    if (admission.verdict === 'accept' && admission.record != null) this.#mark.write(admission.record.seq)
     if (admission.verdict === 'accept' && admission.bytes != null) {
       await this.network.publish(admission.bytes).catch(() => 0)
     }

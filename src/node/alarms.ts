@@ -31,16 +31,18 @@ export function twinKeyMessage (self: string, t: Pick<TwinKeyAlarm, 'member' | '
  * repeat every two minutes while both nodes run).
  */
 export class TwinAlarms {
-  readonly #seen = new Map<string, { alarm: TwinKeyAlarm, alarmedAt: number }>()
+  readonly #seen = new Map<string, TwinKeyAlarm>()
+  /** When each pair was last alarmed, kept through clears: a twin whose links flap is alarmed once per quietMs. */
+  readonly #alarmedAt = new Map<string, number>()
   constructor (readonly freshMs = 15 * 60_000, readonly quietMs = 10 * 60_000) {}
 
   /** Notes a sighting; returns the alarm when one is due. */
   note (member: string, reportedBy: string, nodes: number, addrs: string[], now = Date.now()): TwinKeyAlarm | undefined {
     const key = `${member}\u0000${reportedBy}`
     const alarm: TwinKeyAlarm = { type: 'twin-key', member, reportedBy, nodes, addrs, at: now }
-    const last = this.#seen.get(key)
-    const due = last == null || now - last.alarmedAt >= this.quietMs || now - last.alarm.at >= this.freshMs
-    this.#seen.set(key, { alarm, alarmedAt: due ? now : (last?.alarmedAt ?? now) })
+    const due = now - (this.#alarmedAt.get(key) ?? -Infinity) >= this.quietMs
+    this.#seen.set(key, alarm)
+    if (due) this.#alarmedAt.set(key, now)
     return due ? alarm : undefined
   }
 
@@ -51,7 +53,7 @@ export class TwinAlarms {
 
   /** Sightings younger than `freshMs`, by member then reporter. */
   current (now = Date.now()): TwinKeyAlarm[] {
-    return [...this.#seen.values()].map(s => s.alarm).filter(a => now - a.at < this.freshMs)
+    return [...this.#seen.values()].filter(a => now - a.at < this.freshMs)
       .sort((a, b) => a.member.localeCompare(b.member) || a.reportedBy.localeCompare(b.reportedBy))
   }
 }

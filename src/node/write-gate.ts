@@ -15,7 +15,8 @@
  * is cut off, and a record it writes reaches the others later by sync), or members connected but
  * no hello from any of them within `stallMs` (`stalled`: sync is failing). Never while
  * a member is known to hold more of this member's chain than this node does: that write would
- * certainly equivocate.
+ * certainly equivocate; and never while the node's own mark says it signed more than it holds
+ * (own-chain-mark.ts: its store was lost or restored, and no member has been reached to say more).
  */
 import type { Ledger } from '../store/ledger.ts'
 import type { Hello, SyncResult } from '../net/index.ts'
@@ -43,6 +44,8 @@ export interface WriteGateInit {
   opened: (how: WritesOpen, ms: number) => void
   /** Still closed at a check (every `settleMs`): why, for the log. */
   waiting?: (why: string) => void
+  /** The highest seq this node marked as signed before (own-chain-mark.ts), and where the mark is. */
+  signedUpTo?: { seq: number, mark: string }
 }
 
 export class WriteGate {
@@ -109,15 +112,26 @@ export class WriteGate {
       this.#init.waiting?.(`fetching this member's own records: this node holds its chain up to seq ${own}, ${this.#ahead.member} up to ${this.#ahead.seq}; writes stay closed until it has them`)
       return
     }
+    if (this.#lostOwn(own)) {
+      this.#init.waiting?.(this.reason())
+      return
+    }
     const connected = this.#init.connectedMembers()
     if (connected.length === 0) { this.#openNow('timeout'); return }
     if (this.#hellos === 0 && performance.now() - this.#started >= this.#init.stallMs) { this.#openNow('stalled'); return }
     this.#init.waiting?.(`waiting for a first sync round with ${connected.join(', ')} to learn how far this member's own chain goes`)
   }
 
+  /** Whether this node signed more of its chain than it holds, and no member has spoken yet. */
+  #lostOwn (own: number): boolean {
+    return this.#hellos === 0 && (this.#init.signedUpTo?.seq ?? 0) > own
+  }
+
   /** Why writes are not open, for a refused write. */
   reason (): string {
     const own = this.#ownSeq()
+    const signed = this.#init.signedUpTo
+    if (signed != null && this.#lostOwn(own)) return `this node signed its member's chain up to seq ${signed.seq} but holds it only up to seq ${own} (its records were lost or restored), and no member has been reached to send the rest: writes wait for one (writing now would reuse a seq and freeze the chain); if those records are lost for good and no member holds them, remove ${signed.mark} to write from seq ${own + 1}`
     if (this.#ahead != null && this.#ahead.seq > own) return `this node is still fetching its member's own records from members (it holds the chain up to seq ${own}, ${this.#ahead.member} up to ${this.#ahead.seq}); writing now would reuse a seq and freeze the chain; retry once it has caught up`
     return 'this node has not yet learnt from a member how far its member\'s own chain goes (a sync round after the start); retry shortly'
   }

@@ -8,7 +8,7 @@
  * The key is not in it: a backup holds only what every member holds anyway, and a second copy of
  * the key is how two nodes end up running as one member (see net/twin-check.ts).
  */
-import { copyFileSync, existsSync, renameSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, renameSync, rmSync, statSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 
@@ -74,6 +74,8 @@ export async function backupRecords (source: string, target: string, onProgress?
     })
     if (!answer.ok) throw new BackupError(`backup of ${source} failed: ${answer.error ?? 'unknown error'}`)
     const { records, chains } = describeRecords(partial)
+    // A backup holds TLP AMBER and RED incidents: readable by this user only, as records.db is.
+    chmodSync(partial, 0o600)
     renameSync(partial, target)
     const bytes = statSync(target).size
     onProgress?.(bytes, bytes)
@@ -90,7 +92,10 @@ export async function backupRecords (source: string, target: string, onProgress?
  * Puts `backup` in place of the records at `dbPath` (the node must be stopped: the caller holds
  * its data directory's lock). Nothing is deleted: the records there before, with their WAL, are
  * renamed aside first (a stale WAL left beside the restored file would be replayed into it).
- * Returns what was restored and where the old records went (none if there were none).
+ * The backup is read through SQLite (`VACUUM INTO`), not copied as a file: a backup with a WAL
+ * beside it (say, records moved aside by an earlier restore after a crash) has records in that
+ * WAL that a file copy would leave behind. Returns what was restored and where the old records
+ * went (none if there were none).
  */
 export function replaceRecords (dbPath: string, backup: string): { records: number, chains: number, aside?: string } {
   if (!existsSync(backup)) throw new BackupError(`no backup at ${backup}`)
@@ -103,6 +108,13 @@ export function replaceRecords (dbPath: string, backup: string): { records: numb
     renameSync(dbPath + suffix, aside + suffix)
     moved = true
   }
-  copyFileSync(backup, dbPath)
+  // Read-write: a WAL without its -shm beside it needs recovery, which a read-only connection cannot run.
+  const db = new Database(backup, { fileMustExist: true })
+  try {
+    db.prepare('VACUUM INTO ?').run(dbPath)
+  } finally {
+    db.close()
+  }
+  chmodSync(dbPath, 0o600)
   return { records, chains, ...(moved ? { aside } : {}) }
 }

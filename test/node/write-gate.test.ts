@@ -165,4 +165,42 @@ describe('node: when writes open after a start', function () {
       rmSync(dir, { recursive: true, force: true })
     }
   })
+
+  it('a node whose mark says it signed more than it holds waits for a member, even with none reachable; a member\'s word then rules', async () => {
+    connected = []
+    const g = new WriteGate({ self: 'GB', ledger, connectedMembers: () => connected, again: p => again.push(p), memberOf: p => p.toUpperCase(), settleMs: 50, stallMs: 50, opened: how => opened.push(how), signedUpTo: { seq: 5, mark: '/data/records.db-own.json' } })
+    g.start(true)
+    await new Promise(resolve => setTimeout(resolve, 300))
+    assert.deepEqual(opened, [], 'no member reached, but this node signed up to seq 5 and holds none of it')
+    assert.match(g.reason(), /signed its member's chain up to seq 5 but holds it only up to seq 0 .*remove \/data\/records\.db-own\.json to write from seq 1/)
+    // A member that holds only seq 3 of it (the rest never left this node): its word rules.
+    connected = ['US']
+    g.onHello('us', round({ GB: 3 }).peer)
+    assert.equal(g.isOpen, false)
+    own(3)
+    g.onRound('us', round({ GB: 3 }))
+    assert.deepEqual(opened, ['synced'])
+  })
+
+  it('real nodes: a member whose store was lost while every other member is out of reach does not write from seq 1 again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'accord-mark-'))
+    const make = async (): Promise<AccordNode> => {
+      const n = await AccordNode.create({ id: 'GB', seed: seedFor('GB'), roster: federation(['GB', 'US']).roster, dbPath: join(dir, 'GB.db'), writeSettleMs: 200, writeWaitMs: 600 })
+      await n.start()
+      return n
+    }
+    let gb = await make()
+    try {
+      // US is down: GB writes alone after the settle time, as before.
+      for (let i = 0; i < 3; i++) assert.equal((await gb.submit('model.register', modelBody('GB', `gb-${i}`))).record?.seq, i + 1)
+      await gb.stop()
+      for (const f of ['GB.db', 'GB.db-wal', 'GB.db-shm']) rmSync(join(dir, f), { force: true })
+      gb = await make()
+      await assert.rejects(gb.submit('model.register', modelBody('GB', 'gb-again')), /signed its member's chain up to seq 3 but holds it only up to seq 0/)
+      assert.equal(gb.ledger.size, 0, 'nothing written at a used seq')
+    } finally {
+      await gb.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })

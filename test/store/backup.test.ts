@@ -1,6 +1,6 @@
 /** `accord backup` / `accord restore`: a consistent copy of a node's records while it writes, and back. */
 import { strict as assert } from 'node:assert'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Ledger } from '../../src/store/ledger.ts'
@@ -91,5 +91,28 @@ describe('store: backup and restore', function () {
     const old = new Ledger({ path: join(data, aside!), roster: fed.roster })
     assert.equal(old.size, 350, 'the replaced records are kept, all of them')
     old.close()
+  })
+
+  it('restore reads a backup through its WAL (records moved aside after a crash still hold some there), and backups are 0600', async () => {
+    const data = join(dir, 'jp')
+    mkdirSync(data)
+    const live = join(dir, 'live.db')
+    const ledger = new Ledger({ path: live, roster: fed.roster })
+    fill(ledger, new Writer(fed), 0, 200)
+    // A crash: the file and its WAL as they are while the ledger is open (recent commits only in the WAL).
+    const crashed = join(dir, 'crashed.db')
+    for (const suffix of ['', '-wal', '-shm']) if (existsSync(live + suffix)) copyFileSync(live + suffix, crashed + suffix)
+    ledger.close()
+    rmSync(crashed + '-shm', { force: true })
+    const restored = await accord(['restore', '--data', data, '--from', crashed])
+    assert.equal(restored.code, 0, restored.stderr)
+    assert.match(restored.stdout, /^200 records of 3 chains restored/)
+    const back = new Ledger({ path: join(data, 'records.db'), roster: fed.roster })
+    assert.equal(back.size, 200, 'every record, those in the WAL too')
+    back.close()
+    assert.equal(statSync(join(data, 'records.db')).mode & 0o777, 0o600)
+    const out = join(dir, 'b.db')
+    await backupRecords(join(data, 'records.db'), out)
+    assert.equal(statSync(out).mode & 0o777, 0o600)
   })
 })
