@@ -40,13 +40,20 @@ export function backupCommands (program: Command): void {
     .description('put a backup in place of a stopped node\'s records (the records there before are kept aside, not deleted)')
     .requiredOption('--data <dir>', 'the node\'s data directory')
     .requiredOption('--from <file>', 'a backup made by accord backup')
+    .option('--force', 'restore even a backup that looks like another federation\'s or another member\'s')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { data: string, from: string, json?: boolean }) => {
-      const [{ replaceRecords }, { DB_FILE, lockDataDir }] = await Promise.all([import('../store/backup.ts'), import('../node/data-dir.ts')])
+    .action(async (o: { data: string, from: string, force?: boolean, json?: boolean }) => {
+      const [{ replaceRecords, foreignBackup, describeRecords }, { DB_FILE, lockDataDir }, { loadKey }] = await Promise.all([import('../store/backup.ts'), import('../node/data-dir.ts'), import('../node/keys.ts')])
       if (!existsSync(o.data)) throw new Error(`no data directory at ${o.data}`)
       // Refused while the node runs: it would go on writing to the file moved aside.
       const release = lockDataDir(o.data)
       try {
+        if (o.force !== true && existsSync(o.from)) {
+          describeRecords(o.from)
+          const { id, card } = loadKey(o.data)
+          const foreign = foreignBackup(o.from, { id, publicKey: card.publicKey }, join(o.data, DB_FILE))
+          if (foreign != null) throw new Error(`${o.from} looks like the wrong backup for ${id}: ${foreign} (nothing was changed; --force restores it anyway)`)
+        }
         const r = replaceRecords(join(o.data, DB_FILE), o.from)
         if (o.json === true) { console.log(JSON.stringify({ from: o.from, ...r })); return }
         console.log(`${r.records} records of ${r.chains} chains restored from ${o.from}${r.aside != null ? `; the records there before are kept in ${r.aside}` : ''}`)

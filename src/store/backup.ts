@@ -11,6 +11,7 @@
 import { chmodSync, existsSync, renameSync, rmSync, statSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
+import { decodeRecord, signingPayloadOf, verifySignature } from '../records/index.ts'
 
 export class BackupError extends Error {
   static override name = 'BackupError'
@@ -117,4 +118,39 @@ export function replaceRecords (dbPath: string, backup: string): { records: numb
   }
   chmodSync(dbPath, 0o600)
   return { records, chains, ...(moved ? { aside } : {}) }
+}
+
+/**
+ * Why `backup` looks like another federation's (or another member's) records, if it does: its
+ * newest record of `member`'s own chain is not signed with `member`'s key; or, holding none of
+ * that chain, it shares not one record with `current` (the records it would replace) while both
+ * hold some. Restored, such a file serves a stranger's records as this federation's and raises
+ * false equivocation alarms against honest members.
+ */
+export function foreignBackup (backup: string, member: { id: string, publicKey: string }, current?: string): string | undefined {
+  const db = new Database(backup, { readonly: true, fileMustExist: true })
+  try {
+    const own = db.prepare('SELECT bytes FROM records WHERE origin = ? ORDER BY seq DESC LIMIT 1').pluck().get(member.id) as Uint8Array | undefined
+    if (own != null) {
+      const signed = (() => {
+        try {
+          const sig = Buffer.from(decodeRecord(own).sig, 'base64url')
+          return verifySignature(member.publicKey, signingPayloadOf(own), sig)
+        } catch { return false }
+      })()
+      return signed ? undefined : `its records of ${member.id}'s chain are not signed with this data directory's key: another federation's backup, or another member's?`
+    }
+    if (current == null || !existsSync(current)) return undefined
+    const mine = new Database(current, { readonly: true, fileMustExist: true })
+    try {
+      const ids = mine.prepare('SELECT id FROM records LIMIT 1000').pluck().all() as string[]
+      if (ids.length === 0 || (db.prepare('SELECT count(*) FROM records').pluck().get() as number) === 0) return undefined
+      const has = db.prepare('SELECT 1 FROM records WHERE id = ?').pluck()
+      return ids.some(id => has.get(id) != null) ? undefined : 'it shares not one record with the records it would replace: another federation\'s backup?'
+    } finally {
+      mine.close()
+    }
+  } finally {
+    db.close()
+  }
 }

@@ -4,9 +4,17 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Ledger } from '../../src/store/ledger.ts'
+import { authorRecord, Roster, SigningKey } from '../../src/records/index.ts'
 import { backupRecords } from '../../src/store/backup.ts'
-import { federation, modelBody, Writer } from '../fixtures.ts'
+import { federation, modelBody, seedFor, Writer } from '../fixtures.ts'
 import { accord } from '../cli/run-cli.ts'
+
+/** A data directory whose member.key is `id`'s fixture key (the one the test chains are signed with). */
+function dataDirOf (path: string, id: string): string {
+  mkdirSync(path, { recursive: true })
+  writeFileSync(join(path, 'member.key'), JSON.stringify({ id, name: id, seed: Buffer.from(seedFor(id)).toString('base64url') }), { mode: 0o600 })
+  return path
+}
 
 describe('store: backup and restore', function () {
   this.timeout(120_000)
@@ -60,8 +68,7 @@ describe('store: backup and restore', function () {
   })
 
   it('accord backup / restore: restore is refused while the node runs, keeps the records it replaces, and the node reopens the backup', async () => {
-    const data = join(dir, 'gb')
-    mkdirSync(data)
+    const data = dataDirOf(join(dir, 'gb'), 'GB')
     const ledger = new Ledger({ path: join(data, 'records.db'), roster: fed.roster })
     const w = new Writer(fed)
     fill(ledger, w, 0, 300)
@@ -94,8 +101,7 @@ describe('store: backup and restore', function () {
   })
 
   it('restore reads a backup through its WAL (records moved aside after a crash still hold some there), and backups are 0600', async () => {
-    const data = join(dir, 'jp')
-    mkdirSync(data)
+    const data = dataDirOf(join(dir, 'jp'), 'JP')
     const live = join(dir, 'live.db')
     const ledger = new Ledger({ path: live, roster: fed.roster })
     fill(ledger, new Writer(fed), 0, 200)
@@ -114,5 +120,35 @@ describe('store: backup and restore', function () {
     const out = join(dir, 'b.db')
     await backupRecords(join(data, 'records.db'), out)
     assert.equal(statSync(out).mode & 0o777, 0o600)
+  })
+
+  it('restore refuses a backup whose chain of this member is signed with another key, or that shares nothing with the records it replaces; --force overrides', async () => {
+    // Another federation's backup, whose GB signs with a key that is not ours.
+    const otherFed = join(dir, 'other.db')
+    const strangerKey = SigningKey.generate()
+    const theirs = new Ledger({ path: otherFed, roster: new Roster([{ id: 'GB', name: 'GB', publicKey: strangerKey.publicKeyB64 }]) })
+    const a = theirs.admit(authorRecord(strangerKey, 'GB', undefined, 'model.register', modelBody('GB', 'x-1')).bytes)
+    assert.equal(a.verdict, 'accept', a.message)
+    theirs.close()
+    const data = dataDirOf(join(dir, 'gb2'), 'GB')
+    const refused = await accord(['restore', '--data', data, '--from', otherFed])
+    assert.equal(refused.code, 1)
+    assert.match(refused.stderr, /looks like the wrong backup for GB: its records of GB's chain are not signed with this data directory's key.*nothing was changed; --force restores it anyway/)
+    assert.equal(existsSync(join(data, 'records.db')), false)
+
+    // No GB records in it, and nothing in common with the records it would replace.
+    const ours = new Ledger({ path: join(data, 'records.db'), roster: fed.roster })
+    fill(ours, new Writer(fed), 0, 1) // a US record
+    ours.close()
+    const unrelated = join(dir, 'unrelated.db')
+    const alien = new Ledger({ path: unrelated, roster: fed.roster })
+    const w = new Writer(fed)
+    alien.admit(w.write('JP', 'model.register', modelBody('JP', 'jp-x'), 1_790_000_000_123).bytes)
+    alien.close()
+    const refused2 = await accord(['restore', '--data', data, '--from', unrelated])
+    assert.equal(refused2.code, 1)
+    assert.match(refused2.stderr, /shares not one record with the records it would replace/)
+    const forced = await accord(['restore', '--data', data, '--from', unrelated, '--force'])
+    assert.equal(forced.code, 0, forced.stderr)
   })
 })
