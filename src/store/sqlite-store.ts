@@ -38,11 +38,16 @@ export class StoreDamagedError extends Error {
  * records as held, never fetch them again, and sign its next record at a seq it already used
  * (an equivocation, for good). Refused, with what to do.
  */
-function openChecked (path: string): Database.Database {
-  const damaged = (detail: string): StoreDamagedError => new StoreDamagedError(
-    `${path} is damaged (SQLite: ${detail}): this node will not start on it. Stop here and move it aside ` +
+/** The refusal for a damaged records file at `path`, saying what is wrong and what to do. */
+export function storeDamaged (path: string, detail: string): StoreDamagedError {
+  return new StoreDamagedError(
+    `${path} is damaged (${detail}): this node will not start on it. Stop here and move it aside ` +
     `with its -wal and -shm files (e.g. mv ${path} ${path}.damaged), then start the node again: it fetches every record from the ` +
     'members by sync, and its writes wait until it has its own chain back (or put a backup in its place: accord restore)')
+}
+
+function openChecked (path: string): Database.Database {
+  const damaged = (detail: string): StoreDamagedError => storeDamaged(path, `SQLite: ${detail}`)
   let db: Database.Database | undefined
   try {
     db = new Database(path)

@@ -58,4 +58,14 @@ describe('store: a damaged records file', function () {
     closeSync(fd)
     refused()
   })
+
+  it('a record whose bytes changed on disk (SQLite sees nothing wrong) is refused, naming the record', () => {
+    const db = new Database(path)
+    const row = db.prepare('SELECT rowid, bytes FROM records WHERE seq = 7 AND origin = ?').get('US') as { rowid: number, bytes: Buffer }
+    const text = row.bytes.toString('utf8').replace('Model m-', 'Model n-')
+    db.prepare('UPDATE records SET bytes = ? WHERE rowid = ?').run(Buffer.from(text, 'utf8'), row.rowid)
+    db.close()
+    const err = refused()
+    assert.match(err.message, /record US #7 no longer hashes to its id [0-9a-f]{16}…: its bytes changed on disk/)
+  })
 })
