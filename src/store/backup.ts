@@ -8,7 +8,9 @@
  * The key is not in it: a backup holds only what every member holds anyway, and a second copy of
  * the key is how two nodes end up running as one member (see net/twin-check.ts).
  */
-import { chmodSync, existsSync, renameSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, linkSync, renameSync, rmSync, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { decodeRecord, signingPayloadOf, verifySignature } from '../records/index.ts'
@@ -48,6 +50,7 @@ export function describeRecords (path: string): { records: number, chains: numbe
 export async function backupRecords (source: string, target: string, onProgress?: (written: number, expected: number) => void): Promise<BackupResult> {
   if (!existsSync(source)) throw new BackupError(`no records at ${source}: is this a node's data directory, and has the node started once?`)
   if (existsSync(target)) throw new BackupError(`${target} exists: choose another name, or remove it first (a backup never overwrites)`)
+  if (!existsSync(dirname(resolve(target)))) throw new BackupError(`no directory ${dirname(resolve(target))} to write ${target} in`)
   const started = performance.now()
   let expected = 0
   {
@@ -61,7 +64,8 @@ export async function backupRecords (source: string, target: string, onProgress?
       db.close()
     }
   }
-  const partial = `${target}.partial`
+  // Its own partial file: two backups to one name at once must not write into each other's.
+  const partial = `${target}.partial-${randomBytes(4).toString('hex')}`
   rmSync(partial, { force: true })
   const timer = onProgress != null
     ? setInterval(() => { onProgress(existsSync(partial) ? statSync(partial).size : 0, expected) }, 100)
@@ -77,7 +81,14 @@ export async function backupRecords (source: string, target: string, onProgress?
     const { records, chains } = describeRecords(partial)
     // A backup holds TLP AMBER and RED incidents: readable by this user only, as records.db is.
     chmodSync(partial, 0o600)
-    renameSync(partial, target)
+    // A link fails if the name was taken meanwhile (rename would silently replace it).
+    try {
+      linkSync(partial, target)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new BackupError(`${target} was written by another backup meanwhile: choose another name (a backup never overwrites)`)
+      throw err
+    }
+    rmSync(partial, { force: true })
     const bytes = statSync(target).size
     onProgress?.(bytes, bytes)
     return { records, chains, bytes, ms: Math.round(performance.now() - started) }

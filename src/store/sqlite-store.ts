@@ -42,7 +42,7 @@ export class StoreDamagedError extends Error {
 export function storeDamaged (path: string, detail: string): StoreDamagedError {
   return new StoreDamagedError(
     `${path} is damaged (${detail}): this node will not start on it. Stop here and move it aside ` +
-    `with its -wal and -shm files (e.g. mv ${path} ${path}.damaged), then start the node again: it fetches every record from the ` +
+    `with its -wal and -shm files (e.g. mv ${path} ${path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}), then start the node again: it fetches every record from the ` +
     'members by sync, and its writes wait until it has its own chain back (or put a backup in its place: accord restore)')
 }
 

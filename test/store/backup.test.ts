@@ -61,6 +61,12 @@ describe('store: backup and restore', function () {
     assert.deepEqual(readdirSync(dir).filter(f => f.includes('partial')), [], 'no partial file left')
 
     await assert.rejects(backupRecords(db, out), /exists: choose another name/)
+    // Two backups to one new name at once: one writes it, the other says so; neither overwrites.
+    const both = await Promise.allSettled([backupRecords(db, join(dir, 'same.db')), backupRecords(db, join(dir, 'same.db'))])
+    assert.equal(both.filter(r => r.status === 'fulfilled').length, 1)
+    const lost = both.find(r => r.status === 'rejected') as PromiseRejectedResult
+    assert.match(String(lost.reason), /same\.db (was written by another backup meanwhile|exists): choose another name/)
+    await assert.rejects(backupRecords(db, join(dir, 'no-such-dir', 'b.db')), /no directory .*no-such-dir to write/)
     await assert.rejects(backupRecords(join(dir, 'none.db'), join(dir, 'b2.db')), /no records at .*none\.db/)
     writeFileSync(join(dir, 'junk.db'), 'not a database at all, just text that is long enough to be read as a header '.repeat(20))
     await assert.rejects(backupRecords(join(dir, 'junk.db'), join(dir, 'b3.db')), /is not a records database/)
