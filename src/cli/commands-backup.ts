@@ -43,18 +43,15 @@ export function backupCommands (program: Command): void {
     .option('--force', 'restore even a backup that looks like another federation\'s or another member\'s')
     .option('--json', 'print the result as JSON')
     .action(async (o: { data: string, from: string, force?: boolean, json?: boolean }) => {
-      const [{ replaceRecords, foreignBackup, describeRecords }, { DB_FILE, lockDataDir }, { loadKey }] = await Promise.all([import('../store/backup.ts'), import('../node/data-dir.ts'), import('../node/keys.ts')])
+      const [{ replaceRecords }, { DB_FILE, lockDataDir }, { loadKey }] = await Promise.all([import('../store/backup.ts'), import('../node/data-dir.ts'), import('../node/keys.ts')])
       if (!existsSync(o.data)) throw new Error(`no data directory at ${o.data}`)
       // Refused while the node runs: it would go on writing to the file moved aside.
       const release = lockDataDir(o.data)
       try {
-        if (o.force !== true && existsSync(o.from)) {
-          describeRecords(o.from)
-          const { id, card } = loadKey(o.data)
-          const foreign = foreignBackup(o.from, { id, publicKey: card.publicKey }, join(o.data, DB_FILE))
-          if (foreign != null) throw new Error(`${o.from} looks like the wrong backup for ${id}: ${foreign} (nothing was changed; --force restores it anyway)`)
-        }
-        const r = replaceRecords(join(o.data, DB_FILE), o.from)
+        // Checked against the data directory's member unless forced.
+        const key = o.force === true ? undefined : loadKey(o.data)
+        const owner = key != null ? { id: key.id, publicKey: key.card.publicKey } : undefined
+        const r = replaceRecords(join(o.data, DB_FILE), o.from, owner)
         if (o.json === true) { console.log(JSON.stringify({ from: o.from, ...r })); return }
         console.log(`${r.records} records of ${r.chains} chains restored from ${o.from}${r.aside != null ? `; the records there before are kept in ${r.aside}` : ''}`)
         console.log('when the node starts, its first write waits for a sync round with a member, which brings back what this member wrote since the backup (see "Restarts and restores" in the README)')

@@ -36,13 +36,6 @@ export interface TwinSighting { peer: string, seen: Array<{ addr: string, boot: 
 /** A peer told this node that another node runs with this node's key. */
 export interface TwinNotice { reporter: string, seen: Array<{ addr: string, boot: string }> }
 
-export interface TwinCheckInit {
-  /** @default TWIN_CHECK_TIMEOUT_MS */
-  timeoutMs?: number
-  /** @default TWIN_RECHECK_MS */
-  recheckMs?: number
-}
-
 const encode = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v))
 const decode = (b: { subarray: () => Uint8Array }): unknown => JSON.parse(new TextDecoder().decode(b.subarray()))
 
@@ -68,8 +61,6 @@ export class TwinCheck extends EventEmitter<TwinCheckEvents> {
   /** This process's boot id: a fresh one at every start. */
   readonly boot = randomBytes(8).toString('hex')
   readonly #libp2p: AccordLibp2p
-  readonly #recheckMs: number
-  readonly #timeoutMs: number
   readonly #running = new Map<string, Promise<TwinSighting | undefined>>()
   readonly #again = new Set<string>()
   readonly #twinned = new Set<string>()
@@ -80,18 +71,16 @@ export class TwinCheck extends EventEmitter<TwinCheckEvents> {
     if (this.#twinned.has(peer)) this.#maybeCheck(peer)
   }
 
-  constructor (libp2p: AccordLibp2p, init: TwinCheckInit = {}) {
+  constructor (libp2p: AccordLibp2p) {
     super()
     this.#libp2p = libp2p
-    this.#recheckMs = init.recheckMs ?? TWIN_RECHECK_MS
-    this.#timeoutMs = init.timeoutMs ?? TWIN_CHECK_TIMEOUT_MS
   }
 
   async start (): Promise<void> {
     await this.#libp2p.handle(TWIN_PROTOCOL, async (stream: Stream, connection: Connection) => { await this.#answer(stream, connection) }, { maxInboundStreams: 4 })
     this.#libp2p.addEventListener('connection:open', this.#onOpen)
     this.#libp2p.addEventListener('connection:close', this.#onClose)
-    this.#timer = setInterval(() => { for (const peer of this.#twinned) this.#maybeCheck(peer) }, this.#recheckMs)
+    this.#timer = setInterval(() => { for (const peer of this.#twinned) this.#maybeCheck(peer) }, TWIN_RECHECK_MS)
     this.#timer.unref()
   }
 
@@ -129,7 +118,7 @@ export class TwinCheck extends EventEmitter<TwinCheckEvents> {
   }
 
   async #check (peer: string): Promise<TwinSighting | undefined> {
-    const signal = AbortSignal.timeout(this.#timeoutMs)
+    const signal = AbortSignal.timeout(TWIN_CHECK_TIMEOUT_MS)
     const asked = await Promise.all(this.#openConnections(peer).map(async c => {
       let stream: Stream | undefined
       try {
@@ -167,7 +156,7 @@ export class TwinCheck extends EventEmitter<TwinCheckEvents> {
 
   /** The asked side: says its boot id, then hears what the asker saw. */
   async #answer (stream: Stream, connection: Connection): Promise<void> {
-    const signal = AbortSignal.timeout(this.#timeoutMs)
+    const signal = AbortSignal.timeout(TWIN_CHECK_TIMEOUT_MS)
     const lp = lpStream(stream, { maxDataLength: MAX_TWIN_FRAME_BYTES })
     try {
       if ((decode(await lp.read({ signal })) as { ask?: unknown } | null)?.ask !== 'boot') throw new Error('not a boot question')

@@ -114,7 +114,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
       ...(signed > 0 && this.#mark.path != null ? { signedUpTo: { seq: signed, mark: this.#mark.path } } : {})
     })
     network.sync.on('hello', (peer, hello) => { this.#writes.onHello(peer, hello) })
-    network.sync.on('synced', (peer, result) => { this.#writes.onRound(peer, result) })
+    network.sync.on('synced', peer => { this.#writes.onRound(peer) })
     this.#transitions = new TransitionWatcher(() => ledger.state, t => this.emit('transition', t))
     // Every admission, whatever its door and verdict, tells the process it is busy (quiet.ts).
     const quiet = processQuiet()
@@ -219,11 +219,23 @@ export class AccordNode extends EventEmitter<NodeEvents> {
 
   digest (): string { return this.ledger.digest() }
 
+  /**
+   * Other current members not connected whose last link with this node they closed at once
+   * (see `Dialer.refusedBy`): their gates may not count this node as a member.
+   */
+  refusingMembers (): string[] {
+    const connected = new Set(this.network.connectedMembers())
+    return this.ledger.roster.list()
+      .filter(m => m.id !== this.id && m.until == null && !connected.has(m.id) && this.network.dialer.refusedBy(memberPeerId(m)))
+      .map(m => m.id)
+  }
+
   /** The node's view, with every connected member asked for its digest right now. */
   async view (): Promise<ViewSummary> {
     const statuses = await this.network.peerStatuses()
     const digest = this.ledger.digest()
     const connected = new Set(this.network.connectedMembers())
+    const refusing = new Set(this.refusingMembers())
     const peers: PeerStatus[] = []
     for (const member of this.ledger.roster.list()) {
       if (member.id === this.id || member.until != null) continue
@@ -235,7 +247,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
         id: member.id,
         peerId,
         connected: connected.has(member.id),
-        ...(!connected.has(member.id) && this.network.dialer.refusedBy(peerId) ? { refuses: true } : {}),
+        ...(refusing.has(member.id) ? { refuses: true } : {}),
         ...(seen != null && peerDigest != null ? { digest: peerDigest, agrees: peerDigest === digest, seenAt: seen.at } : {})
       })
     }

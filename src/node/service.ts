@@ -98,7 +98,7 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
     if (how === 'timeout' && (self == null || self.until != null)) log.warn({ ms }, `no member reached; ${config.id} is not a member in this node's records (observer, not admitted yet, or removed), so its writes are refused anyway`)
     else if (how === 'timeout') {
       // Members whose gates close this node's links at once: it may have been removed while away.
-      const refusing = node?.ledger.roster.list().filter(m => m.id !== config.id && m.until == null && node?.network.dialer.refusedBy(memberPeerId(m)) === true).map(m => m.id) ?? []
+      const refusing = node?.refusingMembers() ?? []
       const why = refusing.length > 0 ? `; ${refusing.join(', ')} ${refusing.length === 1 ? 'closes' : 'close'} this node's links at once (their gates may not count it as a member: removed while it was away?), so what it writes may reach no one` : ''
       log.warn({ ms, ...(refusing.length > 0 ? { refusing } : {}) }, `no member reached: writing from this node's own records alone (if it was restored from an old backup, its next record can reuse a seq and freeze its chain)${why}`)
     }

@@ -6,9 +6,9 @@
  * records at one seq are an equivocation that freezes the member's chain everywhere, for good.
  * So writes wait until a member has told it, in a sync round's hello, how much of this member's
  * chain it holds, and this node holds at least that much once that round is done (a hello
- * counts as soon as it is read: a long first round does not let the timers below open writes). A round that ends short of it (a
- * round stops at 50 000 records; the chain may be long) is followed by another with the same
- * member, for as long as each one brings more of the chain.
+ * counts as soon as it is read: a long first round does not let the timers below open writes).
+ * A round that ends short of it (a round stops at 50 000 records; the chain may be long) is
+ * followed by another with the same member, for as long as each one brings more of the chain.
  *
  * Writes open without that only when no member can tell: no other current member at all
  * (`alone`), or none connected once `settleMs` has passed since the start (`timeout`: the node
@@ -19,7 +19,7 @@
  * (own-chain-mark.ts: its store was lost or restored, and no member has been reached to say more).
  */
 import type { Ledger } from '../store/ledger.ts'
-import type { Hello, SyncResult } from '../net/index.ts'
+import type { Hello } from '../net/index.ts'
 
 export type WritesOpen = 'synced' | 'alone' | 'timeout' | 'stalled'
 
@@ -39,7 +39,7 @@ export interface WriteGateInit {
   memberOf: (peer: string) => string | undefined
   /** With no member connected this long after the start, writes open (`timeout`). */
   settleMs: number
-  /** With members connected but no round completed this long after the start, writes open (`stalled`). */
+  /** With members connected but no hello from any of them this long after the start, writes open (`stalled`). */
   stallMs: number
   opened: (how: WritesOpen, ms: number) => void
   /** Still closed at a check (every `settleMs`): why, for the log. */
@@ -91,18 +91,25 @@ export class WriteGate {
     this.#hellos++
     const theirs = hello.vector[this.#init.self]?.seq ?? 0
     if (theirs > (this.#ahead?.seq ?? 0)) this.#ahead = { member: this.#init.memberOf(peer) ?? peer, seq: theirs }
-    // A chain frozen by an equivocation takes no more writes anyway (409 chain-frozen).
-    if (this.#ownSeq() >= (this.#ahead?.seq ?? 0) || this.#init.ledger.state.forks.has(this.#init.self)) this.#openNow('synced')
+    this.#openIfCaughtUp()
   }
 
-  /** Told of every completed sync round, either direction: another round if it brought more of the chain. */
-  onRound (peer: string, result: SyncResult): void {
-    this.onHello(peer, result.peer)
+  /**
+   * Told of every completed sync round, either direction (its hello came first): open if it
+   * brought the rest of the chain, else another round if it brought more of it.
+   */
+  onRound (peer: string): void {
+    this.#openIfCaughtUp()
     if (this.#open) return
     const own = this.#ownSeq()
     const before = this.#lastOwn.get(peer)
     this.#lastOwn.set(peer, own)
     if (before == null || own > before) this.#init.again(peer)
+  }
+
+  #openIfCaughtUp (): void {
+    // A chain frozen by an equivocation takes no more writes anyway (409 chain-frozen).
+    if (this.#ownSeq() >= (this.#ahead?.seq ?? 0) || this.#init.ledger.state.forks.has(this.#init.self)) this.#openNow('synced')
   }
 
   #check (): void {

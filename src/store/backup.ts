@@ -1,9 +1,9 @@
 /**
  * A backup of a node's records while it runs: SQLite's `VACUUM INTO` on a read-only connection
  * of its own (a consistent snapshot; the node keeps writing, WAL readers never block it), into a
- * `.partial` file that is checked (SQLite's quick_check, the records and chains tables read) and
- * only then renamed to the name asked for. Copying `records.db` with `cp` while the node runs
- * can catch the file between a write and its WAL checkpoint.
+ * partial file of its own that is checked (SQLite's quick_check, its records counted) and only
+ * then linked to the name asked for. Copying `records.db` with `cp` while the node runs can
+ * catch the file between a write and its WAL checkpoint.
  *
  * The key is not in it: a backup holds only what every member holds anyway, and a second copy of
  * the key is how two nodes end up running as one member (see net/twin-check.ts).
@@ -66,7 +66,6 @@ export async function backupRecords (source: string, target: string, onProgress?
   }
   // Its own partial file: two backups to one name at once must not write into each other's.
   const partial = `${target}.partial-${randomBytes(4).toString('hex')}`
-  rmSync(partial, { force: true })
   const timer = onProgress != null
     ? setInterval(() => { onProgress(existsSync(partial) ? statSync(partial).size : 0, expected) }, 100)
     : undefined
@@ -102,16 +101,20 @@ export async function backupRecords (source: string, target: string, onProgress?
 
 /**
  * Puts `backup` in place of the records at `dbPath` (the node must be stopped: the caller holds
- * its data directory's lock). Nothing is deleted: the records there before, with their WAL, are
+ * its data directory's lock). With `owner` (the data directory's member), a backup that looks
+ * like another federation's or another member's (see `foreignBackup`) is refused first, and
+ * nothing changes. Nothing is deleted: the records there before, with their WAL, are
  * renamed aside first (a stale WAL left beside the restored file would be replayed into it).
  * The backup is read through SQLite (`VACUUM INTO`), not copied as a file: a backup with a WAL
  * beside it (say, records moved aside by an earlier restore after a crash) has records in that
  * WAL that a file copy would leave behind. Returns what was restored and where the old records
  * went (none if there were none).
  */
-export function replaceRecords (dbPath: string, backup: string): { records: number, chains: number, aside?: string } {
+export function replaceRecords (dbPath: string, backup: string, owner?: { id: string, publicKey: string }): { records: number, chains: number, aside?: string } {
   if (!existsSync(backup)) throw new BackupError(`no backup at ${backup}`)
   const { records, chains } = describeRecords(backup)
+  const foreign = owner != null ? foreignBackup(backup, owner, dbPath) : undefined
+  if (foreign != null) throw new BackupError(`${backup} looks like the wrong backup for ${owner?.id ?? '?'}: ${foreign} (nothing was changed; --force restores it anyway)`)
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
   const aside = `${dbPath}.before-restore-${stamp}`
   let moved = false
@@ -138,20 +141,14 @@ export function replaceRecords (dbPath: string, backup: string): { records: numb
  * hold some. Restored, such a file serves a stranger's records as this federation's and raises
  * false equivocation alarms against honest members.
  */
-export function foreignBackup (backup: string, member: { id: string, publicKey: string }, current?: string): string | undefined {
+function foreignBackup (backup: string, member: { id: string, publicKey: string }, current: string): string | undefined {
   const db = new Database(backup, { readonly: true, fileMustExist: true })
   try {
     const own = db.prepare('SELECT bytes FROM records WHERE origin = ? ORDER BY seq DESC LIMIT 1').pluck().get(member.id) as Uint8Array | undefined
     if (own != null) {
-      const signed = (() => {
-        try {
-          const sig = Buffer.from(decodeRecord(own).sig, 'base64url')
-          return verifySignature(member.publicKey, signingPayloadOf(own), sig)
-        } catch { return false }
-      })()
-      return signed ? undefined : `its records of ${member.id}'s chain are not signed with this data directory's key: another federation's backup, or another member's?`
+      return signedBy(own, member.publicKey) ? undefined : `its records of ${member.id}'s chain are not signed with this data directory's key: another federation's backup, or another member's?`
     }
-    if (current == null || !existsSync(current)) return undefined
+    if (!existsSync(current)) return undefined
     const mine = new Database(current, { readonly: true, fileMustExist: true })
     try {
       const ids = mine.prepare('SELECT id FROM records LIMIT 1000').pluck().all() as string[]
@@ -163,5 +160,14 @@ export function foreignBackup (backup: string, member: { id: string, publicKey: 
     }
   } finally {
     db.close()
+  }
+}
+
+/** Whether a stored record's signature is `publicKey`'s (false for bytes that do not decode). */
+function signedBy (bytes: Uint8Array, publicKey: string): boolean {
+  try {
+    return verifySignature(publicKey, signingPayloadOf(bytes), Buffer.from(decodeRecord(bytes).sig, 'base64url'))
+  } catch {
+    return false
   }
 }

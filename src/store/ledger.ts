@@ -353,7 +353,7 @@ export class Ledger extends EventEmitter<LedgerEvents> implements LedgerView {
       for (const stored of this.#store.all()) {
         // On load, each record's bytes must still hash to its id: a byte changed on disk would
         // otherwise be served as the member's record, under its id and signature (SQLite's own
-        // check cannot see inside a row). ~0.2 s per 100 k records.
+        // check cannot see inside a row). ~0.3 s per 100 k records.
         if (checkIds && recordId(stored.bytes) !== stored.id) throw storeDamaged(this.#path, `record ${stored.origin} #${stored.seq} no longer hashes to its id ${stored.id.slice(0, 16)}…: its bytes changed on disk`)
         const tip = this.#tips.get(stored.origin)
         if (tip == null || stored.seq > tip.seq) continue

@@ -51,7 +51,6 @@ function openChecked (path: string): Database.Database {
   let db: Database.Database | undefined
   try {
     db = new Database(path)
-    db.pragma('journal_mode = WAL')
     const problems = db.pragma('integrity_check(5)', { simple: false }) as Array<{ integrity_check: string }>
     const text = problems.map(p => p.integrity_check).filter(t => t !== 'ok')
     if (text.length > 0) throw damaged(text.join('; '))

@@ -22,6 +22,12 @@ const round = (vector: Record<string, number>): SyncResult => ({
   sent: 0, received: 0, accepted: 0, rejected: 0, bytesOut: 0, bytesIn: 0, recordBytesIn: 0, ms: 1
 })
 
+/** A completed round as the scheduler reports it: the peer's hello as it starts, then its end. */
+const roundWith = (gate: WriteGate, peer: string, vector: Record<string, number>): void => {
+  gate.onHello(peer, round(vector).peer)
+  gate.onRound(peer)
+}
+
 describe('node: when writes open after a start', function () {
   this.timeout(120_000)
   let ledger: Ledger
@@ -40,17 +46,17 @@ describe('node: when writes open after a start', function () {
     const g = gate()
     g.start(true)
     own(3)
-    g.onRound('us', round({ GB: 10, US: 4 }))
+    roundWith(g, 'us', { GB: 10, US: 4 })
     assert.equal(g.isOpen, false)
     assert.deepEqual(again, ['us'])
     assert.match(g.reason(), /holds the chain up to seq 3, US up to 10/)
     own(4)
-    g.onRound('us', round({ GB: 10 }))
+    roundWith(g, 'us', { GB: 10 })
     assert.deepEqual(again, ['us', 'us'], 'the round brought more: another')
-    g.onRound('us', round({ GB: 10 }))
+    roundWith(g, 'us', { GB: 10 })
     assert.deepEqual(again, ['us', 'us'], 'a round that brought none of it: not asked again at once')
     own(3)
-    g.onRound('us', round({ GB: 10 }))
+    roundWith(g, 'us', { GB: 10 })
     assert.deepEqual(opened, ['synced'])
     g.stop()
   })
@@ -66,7 +72,7 @@ describe('node: when writes open after a start', function () {
     const held = gate(50)
     held.start(true)
     connected = ['US']
-    held.onRound('us', round({ GB: 5 }))
+    roundWith(held, 'us', { GB: 5 })
     connected = []
     await new Promise(resolve => setTimeout(resolve, 300))
     assert.deepEqual(opened, [], 'US said it holds seq 5 of GB: writing at seq 1 would equivocate')
@@ -92,7 +98,7 @@ describe('node: when writes open after a start', function () {
     own(2)
     const synced = gate()
     synced.start(true)
-    synced.onRound('us', round({ GB: 2, US: 9 }))
+    roundWith(synced, 'us', { GB: 2, US: 9 })
     assert.deepEqual(opened, ['synced'])
     opened = []
     const stalled = gate(50, 120)
@@ -178,7 +184,7 @@ describe('node: when writes open after a start', function () {
     g.onHello('us', round({ GB: 3 }).peer)
     assert.equal(g.isOpen, false)
     own(3)
-    g.onRound('us', round({ GB: 3 }))
+    roundWith(g, 'us', { GB: 3 })
     assert.deepEqual(opened, ['synced'])
   })
 
