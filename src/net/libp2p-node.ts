@@ -135,7 +135,12 @@ export async function createAccordLibp2p (init: Libp2pInit): Promise<AccordLibp2
     // connection then loses messages. Liveness comes instead from yamux's keep-alive pings (one
     // frame on the open connection) and TCP keep-alive, both on by default.
     connectionMonitor: { enabled: false },
-    ...(init.metricsRegistry != null ? { metrics: prometheusMetrics({ registry: init.metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: true }) } : {}),
+    // preserveExistingMetrics off: @libp2p/prometheus-metrics keeps its metrics in one map per
+    // process, so with it on, the first node's registry got every later node's libp2p metrics and
+    // theirs none (drills and tests run many nodes in one process). Off, each node registers its
+    // own in its own registry; the clear it makes of prom-client's global registry touches nothing
+    // of Accord's, whose metrics live in each node's registry (src/node/metrics.ts).
+    ...(init.metricsRegistry != null ? { metrics: prometheusMetrics({ registry: init.metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: false }) } : {}),
     services: { identify: identify(), ping: ping(), pubsub }
   })
   if (init.quiet != null) heartbeatsWhenQuiet(node.services.pubsub, init.quiet)
