@@ -35,8 +35,15 @@ const STABLE_LINK_MS = 10_000
 /** Whether the `attempts`-th failure in a row is worth telling the operator of. */
 const worthTelling = (attempts: number): boolean => attempts === 1 || attempts % 10 === 0
 /** The error's own message, without libp2p's stack or wrapping. */
-const reasonOf = (err: unknown): string => {
+export const reasonOf = (err: unknown): string => {
   const name = (err as Error)?.name ?? 'Error'
+  // libp2p tries each of a peer's addresses and throws "All multiaddr dials failed" with the
+  // errors inside: those say what went wrong (refused, timed out, no route), so they are the reason.
+  const inner = (err as AggregateError)?.errors
+  if (Array.isArray(inner) && inner.length > 0) {
+    const reasons = [...new Set(inner.map(reasonOf))]
+    return reasons.length === 1 ? reasons[0] as string : `${inner.length} addresses tried: ${reasons.join('; ')}`
+  }
   const text = `${name}: ${(err as Error)?.message ?? String(err)}`
   // Something answered, but not libp2p's handshake: another service on that port (an HTTP API?).
   if (name === 'EncryptionFailedError' || /multistream|Missing newline|protocol selection/i.test(text)) return `${text} (something listens there, but not an Accord node's P2P port: the API port, or another service?)`

@@ -77,7 +77,12 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
         if (removed != null) log.warn({ peer, member: removed.id }, `refused a connection with ${removed.id} (peer ${peer}): it was removed from the federation`)
         else log.warn({ peer }, `refused a connection with peer ${peer}: it is not a member in this node's roster (nor an observer)`)
       },
-      onUnreachable: (target, reason, attempts) => log.warn({ target, attempts, reason }, `cannot reach bootstrap member ${target} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${reason}`),
+      onUnreachable: (target, reason, attempts) => {
+        // A bootstrap address with a peer id is a member the roster names: say which.
+        const member = node?.ledger.roster.list().find(m => memberPeerId(m) === target)?.id
+        const who = member != null ? `${member} (peer ${target})` : target
+        log.warn({ target, ...(member != null ? { targetMember: member } : {}), attempts, reason }, `cannot reach bootstrap member ${who} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${reason}`)
+      },
       onVerdict: a => { if (a.verdict === 'accept') metrics.gossipDeliveries.inc() }
     })
   } catch (err) {

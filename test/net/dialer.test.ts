@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { AccordNode } from '../../src/node/accord-node.ts'
 import { RECORDS_TOPIC } from '../../src/net/index.ts'
+import { memberPeerId } from '../../src/net/peer-ids.ts'
 import { federation, seedFor, waitFor } from '../fixtures.ts'
 import { freePort } from '../ports.ts'
 
@@ -107,6 +108,27 @@ describe('net: unreachable bootstrap members', function () {
       await node.start()
       await waitFor(() => reports.length > 0 && node.network.libp2p.getDialQueue().length === 0, 'both bootstrap dials to have ended')
       assert.deepEqual(reports, [`/ip4/127.0.0.1/tcp/${closed}`])
+    } finally {
+      await node.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a member none of whose addresses answer is reported with each address\'s own error, not libp2p\'s "All multiaddr dials failed"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'accord-unreachable-'))
+    const fed = federation(['GB', 'US'])
+    const us = memberPeerId(fed.roster.list().find(m => m.id === 'US')!)
+    const [a, b] = [await freePort(), await freePort()]
+    const reports: Array<[string, string]> = []
+    // US's two addresses, where nothing listens: libp2p tries both and throws an AggregateError.
+    const node = await AccordNode.create({ id: 'GB', seed: seedFor('GB'), roster: fed.roster, dbPath: join(dir, 'GB.db'), bootstrap: [`/ip4/127.0.0.1/tcp/${a}/p2p/${us}`, `/ip4/127.0.0.1/tcp/${b}/p2p/${us}`], writeSettleMs: 500, onUnreachable: (target, reason) => { reports.push([target, reason]) } })
+    try {
+      await node.start()
+      await waitFor(() => reports.length > 0, 'the first failed dial to be reported')
+      const [target, reason] = reports[0]!
+      assert.equal(target, us)
+      assert.doesNotMatch(reason, /All multiaddr dials failed/)
+      assert.match(reason, new RegExp(`2 addresses tried: .*ECONNREFUSED 127\\.0\\.0\\.1:(${a}|${b}).*; .*ECONNREFUSED 127\\.0\\.0\\.1:(${a}|${b})`))
     } finally {
       await node.stop()
       rmSync(dir, { recursive: true, force: true })
