@@ -120,7 +120,8 @@ export async function createAccordLibp2p (init: Libp2pInit): Promise<AccordLibp2
     addresses: { listen: init.listen, ...(init.announce != null && init.announce.length > 0 ? { announce: init.announce } : {}) },
     transports: [transport === 'memory' ? memory({ latency: init.memoryLatencyMs ?? 0 }) : tcp()],
     connectionEncrypters: [noise({ crypto: sodiumNoiseCrypto })],
-    streamMuxers: [yamux()],
+    // Its keep-alive ping only logs when no answer comes; link-liveness.ts pings instead, and acts.
+    streamMuxers: [yamux({ enableKeepAlive: false })],
     connectionGater: membersOnlyGater(init),
     connectionManager: {
       // Loopback demos and tests dial many peers at once from one IP: without the allow list the

@@ -15,6 +15,7 @@ import { AddressBook } from './address-book.ts'
 import { askStatus, serveStatus, STATUS_PROTOCOL, type PeerStatusAnswer } from './status-protocol.ts'
 import { RECORDS_TOPIC } from './options.ts'
 import { TwinCheck } from './twin-check.ts'
+import { LinkLiveness, type LivenessOptions } from './link-liveness.ts'
 
 /** How long a member link may go without gossip subscription before it is redialled. */
 const GOSSIP_WATCHDOG_MS = 20_000
@@ -55,6 +56,10 @@ export interface NetworkInit {
   onRefused?: (peer: string) => void
   /** Told when a bootstrap member cannot be reached (see DialerInit.onUnreachable). */
   onUnreachable?: (target: string, reason: string, attempts: number) => void
+  /** How often links are pinged, and how long one may stay silent before it is closed (link-liveness.ts). */
+  liveness?: Omit<LivenessOptions, 'onSilent'>
+  /** Told of each link closed because nothing came back on it (a silent partition). */
+  onLinkSilent?: (peer: string, silentMs: number) => void
 }
 
 export class Network {
@@ -64,6 +69,8 @@ export class Network {
   readonly dialer: Dialer
   /** Tells apart two nodes running with one peer's key (twin-check.ts). */
   readonly twins: TwinCheck
+  /** Closes links that went silent (link-liveness.ts). */
+  readonly liveness: LinkLiveness
   readonly #ledger: Ledger
   readonly #observers: Set<string>
   readonly #book?: AddressBook
@@ -79,6 +86,7 @@ export class Network {
     if (init.addressBook != null) this.#book = new AddressBook(init.addressBook, libp2p, () => [...this.#memberPeerMap().keys()].filter(p => p !== libp2p.peerId.toString()))
     this.#watchdogMs = init.gossipWatchdogMs ?? GOSSIP_WATCHDOG_MS
     this.twins = new TwinCheck(libp2p)
+    this.liveness = new LinkLiveness(libp2p, { ...init.liveness, ...(init.onLinkSilent != null ? { onSilent: init.onLinkSilent } : {}) })
     this.gossip = new RecordGossip(libp2p, init.ledger, {
       onGap: peer => { void this.sync.request(peer, 'gap') },
       ...(init.onVerdict != null ? { onVerdict: init.onVerdict } : {})
@@ -196,6 +204,7 @@ export class Network {
     await this.sync.start()
     await this.twins.start()
     await this.dialer.start()
+    this.liveness.start()
     // Members found in the address book are dialed now, not at the next top-up.
     if (fromBook > 0) void this.dialer.topUp()
     this.#watchdog = setInterval(() => { this.repairSilentLinks() }, this.#watchdogMs)
@@ -223,6 +232,7 @@ export class Network {
 
   async stop (): Promise<void> {
     if (this.#watchdog != null) clearInterval(this.#watchdog)
+    this.liveness.stop()
     await this.#book?.stop()
     this.dialer.stop()
     await this.sync.stop()

@@ -83,6 +83,10 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
         const who = member != null ? `${member} (peer ${target})` : target
         log.warn({ target, ...(member != null ? { targetMember: member } : {}), attempts, reason }, `cannot reach bootstrap member ${who} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${reason}`)
       },
+      onLinkSilent: (peer, ms) => {
+        const member = node?.network.memberOf(peer) ?? peer
+        log.warn({ peer: member, silentMs: ms }, `the link with ${member} gave no sign of life for ${Math.round(ms / 1000)} s (no answer to a ping, nothing received): closed, and redialled with backoff; a network between the two may be dropping packets`)
+      },
       onVerdict: a => { if (a.verdict === 'accept') metrics.gossipDeliveries.inc() }
     })
   } catch (err) {

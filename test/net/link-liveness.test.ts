@@ -1,0 +1,75 @@
+/**
+ * A link that goes silent (packets dropped, no reset: a firewall, a dead route) is closed and its
+ * member shown as not connected, instead of counting as connected for a quarter of an hour. The
+ * silence is made by a TCP relay between two real nodes that stops passing bytes either way
+ * while keeping both sockets open, as a network dropping packets does.
+ */
+import { strict as assert } from 'node:assert'
+import { createServer, connect, type Server, type Socket } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AccordNode } from '../../src/node/accord-node.ts'
+import { federation, seedFor, waitFor } from '../fixtures.ts'
+
+/** A relay to 127.0.0.1:`to` that can be made to drop everything, both ways, without closing anything. */
+async function relay (to: number): Promise<{ port: number, drop: () => void, close: () => void }> {
+  let dropping = false
+  const sockets = new Set<Socket>()
+  const server: Server = createServer(client => {
+    const upstream = connect(to, '127.0.0.1')
+    for (const s of [client, upstream]) { sockets.add(s); s.on('error', () => undefined) }
+    client.on('data', d => { if (!dropping) upstream.write(d) })
+    upstream.on('data', d => { if (!dropping) client.write(d) })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as { port: number }).port,
+    drop: () => { dropping = true },
+    close: () => { for (const s of sockets) s.destroy(); server.close() }
+  }
+}
+
+describe('net: silent links', function () {
+  this.timeout(60_000)
+
+  it('a link through which nothing comes back any more is closed, its member shown as not connected, and the operator told', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'accord-liveness-'))
+    const fed = federation(['GB', 'US'])
+    const silent: Array<[string, number]> = []
+    const us = await AccordNode.create({ id: 'US', seed: seedFor('US'), roster: fed.roster, dbPath: join(dir, 'US.db'), writeSettleMs: 500 })
+    await us.start()
+    const usPort = Number(us.multiaddrs[0]!.split('/')[4])
+    const link = await relay(usPort)
+    // GB reaches US only through the relay; pings every 200 ms, a link silent for 1 s is dead.
+    const gb = await AccordNode.create({
+      id: 'GB', seed: seedFor('GB'), roster: fed.roster, dbPath: join(dir, 'GB.db'), writeSettleMs: 500,
+      bootstrap: [`/ip4/127.0.0.1/tcp/${link.port}/p2p/${us.peerId}`],
+      liveness: { everyMs: 200, timeoutMs: 1_000 },
+      onLinkSilent: (peer, ms) => { silent.push([peer, ms]) }
+    })
+    const relayed = (): Array<{ status: string, muxer?: { rtt?: number } }> => gb.network.libp2p.getConnections()
+      .filter(c => c.remoteAddr.toString().includes(`/tcp/${link.port}`)) as unknown as Array<{ status: string, muxer?: { rtt?: number } }>
+    try {
+      await gb.start()
+      // A live link answers its pings and stays: yamux records the round trip of an answered one.
+      await waitFor(() => relayed().some(c => c.status === 'open' && (c.muxer?.rtt ?? -1) >= 0), 'a ping on the relayed link to be answered')
+      assert.deepEqual(silent, [])
+      assert.ok(gb.network.connectedMembers().includes('US'))
+
+      link.drop()
+      await waitFor(() => silent.length > 0, 'GB to find the link silent')
+      assert.equal(silent[0]![0], us.peerId)
+      assert.ok(silent[0]![1] >= 1_000, `silent for ${silent[0]![1]} ms`)
+      assert.ok(relayed().every(c => c.status !== 'open'), 'the silent link is closed')
+      // Unless US already dialled GB back directly (it knows where GB listens), GB counts US as gone.
+      const direct = gb.network.libp2p.getConnections().some(c => c.status === 'open' && !c.remoteAddr.toString().includes(`/tcp/${link.port}`))
+      assert.equal(gb.network.connectedMembers().includes('US'), direct)
+    } finally {
+      await gb.stop()
+      await us.stop()
+      link.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
