@@ -42,7 +42,7 @@ export function formatEvent (event: string, data: unknown, self = '?'): string {
   return `${new Date().toISOString()}  ${event.toUpperCase()}  ${JSON.stringify(data)}`
 }
 
-export interface ViewJson { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, voided?: number, held?: number, peers: Array<{ id: string, connected: boolean, refuses?: boolean, digest?: string, agrees?: boolean }>, frozen?: Array<{ origin: string, seq: number }>, twins?: Array<{ member: string, reportedBy: string, nodes: number, addrs: string[] }> }
+export interface ViewJson { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, voided?: number, held?: number, peers: Array<{ id: string, connected: boolean, refuses?: boolean, answered?: boolean, digest?: string, agrees?: boolean, seenAt?: number }>, frozen?: Array<{ origin: string, seq: number }>, twins?: Array<{ member: string, reportedBy: string, nodes: number, addrs: string[] }> }
 
 /**
  * What `accord view --check` fails on, for monitoring: an empty list when every other member is
@@ -55,9 +55,18 @@ export function viewProblems (v: ViewJson): string[] {
   if (twinned.length > 0) out.push(`key in use by two nodes: ${twinned.join(', ')}`)
   const away = v.peers.filter(p => !p.connected).map(p => p.id)
   if (away.length > 0) out.push(`not connected: ${away.join(', ')}`)
-  const differ = v.peers.filter(p => p.connected && p.agrees !== true).map(p => p.id)
+  // A connected member that did not answer just now: its agreement is only as of its last hello.
+  const mute = v.peers.filter(p => p.connected && p.answered === false).map(p => p.id)
+  if (mute.length > 0) out.push(`connected but not answering: ${mute.join(', ')}`)
+  const differ = v.peers.filter(p => p.connected && p.answered !== false && p.agrees !== true).map(p => p.id)
   if (differ.length > 0) out.push(`differ: ${differ.join(', ')}`)
   return out
+}
+
+/** When a member that does not answer now last showed its digest, and whether it agreed then. */
+function lastSeen (p: ViewJson['peers'][number]): string {
+  if (p.seenAt == null || p.agrees == null) return ''
+  return ` (${p.agrees ? 'agreed' : 'differed'} ${Math.max(0, Math.round((Date.now() - p.seenAt) / 1000))} s ago)`
 }
 
 export function formatView (v: ViewJson): string {
@@ -71,12 +80,13 @@ export function formatView (v: ViewJson): string {
   for (const f of v.frozen ?? []) lines.push(`ALARM ${f.origin} signed two records at seq ${f.seq} (an equivocation): its chain is frozen there, the proof is held`)
   for (const t of v.twins ?? []) lines.push(`ALARM ${twinKeyMessage(v.id, t)}`)
   for (const p of v.peers) {
-    const state = !p.connected ? (p.refuses === true ? 'not connected: refuses this node' : 'not connected') : p.agrees === true ? 'agrees' : p.agrees === false ? 'differs (catching up)' : 'connected'
+    const state = !p.connected ? (p.refuses === true ? 'not connected: refuses this node' : 'not connected') : p.answered === false ? `connected, not answering${lastSeen(p)}` : p.agrees === true ? 'agrees' : p.agrees === false ? 'differs (catching up)' : 'connected'
     lines.push(`  ${p.id.padEnd(5)} ${state}`)
   }
   const connected = v.peers.filter(p => p.connected)
   const away = v.peers.length - connected.length
-  const agreement = connected.length > 0 && connected.every(p => p.agrees === true) ? 'all connected members agree' : `${connected.filter(p => p.agrees === true).length}/${connected.length} connected members agree`
+  const agreeing = connected.filter(p => p.agrees === true && p.answered !== false)
+  const agreement = connected.length > 0 && agreeing.length === connected.length ? 'all connected members agree' : `${agreeing.length}/${connected.length} connected members agree`
   if (v.peers.length === 0) lines.push('no other member in this node\'s roster')
   else if (connected.length === 0 && v.peers.some(p => p.refuses === true)) {
     const refusing = v.peers.filter(p => p.refuses === true).map(p => p.id)

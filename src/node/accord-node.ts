@@ -47,7 +47,12 @@ export const WRITE_STALL_MS = 60_000
 export const WRITE_WAIT_MS = 15_000
 
 /** `refuses`: not connected, and its last link with this node was closed at once from its side (see `Dialer.refusedBy`). */
-export interface PeerStatus { id: string, peerId: string, connected: boolean, refuses?: boolean, digest?: string, agrees?: boolean, seenAt?: number }
+/**
+ * `answered`: a connected member answered the status ask just now; false when it did not (a link
+ * gone silent, a node stalled), and then `digest`, `agrees` and `seenAt` are as of its last sync
+ * hello, which may be minutes old.
+ */
+export interface PeerStatus { id: string, peerId: string, connected: boolean, refuses?: boolean, answered?: boolean, digest?: string, agrees?: boolean, seenAt?: number }
 
 export interface ViewSummary {
   id: string
@@ -248,6 +253,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
         peerId,
         connected: connected.has(member.id),
         ...(refusing.has(member.id) ? { refuses: true } : {}),
+        ...(connected.has(member.id) ? { answered: now != null } : {}),
         ...(seen != null && peerDigest != null ? { digest: peerDigest, agrees: peerDigest === digest, seenAt: seen.at } : {})
       })
     }

@@ -35,6 +35,14 @@ describe('cli: accord view output', () => {
       ['1 chain(s) frozen by an equivocation', 'not connected: JP', 'differ: US'])
   })
 
+  it('a connected member that did not answer just now is shown so, with the age of its last agreement, and fails --check', () => {
+    const peers = [{ id: 'US', connected: true, answered: false, agrees: true, seenAt: Date.now() - 95_000 }, { id: 'JP', connected: true, answered: true, agrees: true }]
+    const out = formatView({ ...base, peers })
+    assert.match(out, /US\s+connected, not answering \(agreed 9[4-6] s ago\)/)
+    assert.match(out, /1\/2 connected members agree$/)
+    assert.deepEqual(viewProblems({ ...base, peers, frozen: [] }), ['connected but not answering: US'])
+  })
+
   it('marks a void record (a removed member\'s, past its last valid seq)', () => {
     const r = { time: 1_790_000_000_000, origin: 'KE', seq: 4, kind: 'model.register', body: { modelId: 'ke-2', name: 'x', developer: 'y', stage: 'training', trainingComputeFlop: 1e24 } }
     assert.doesNotMatch(formatRecord(r), /VOID/)

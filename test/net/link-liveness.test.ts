@@ -72,4 +72,30 @@ describe('net: silent links', function () {
       rmSync(dir, { recursive: true, force: true })
     }
   })
+
+  it('the view does not show a connected member that stopped answering as agreeing on its old digest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'accord-mute-'))
+    const fed = federation(['GB', 'US'])
+    const us = await AccordNode.create({ id: 'US', seed: seedFor('US'), roster: fed.roster, dbPath: join(dir, 'US.db'), writeSettleMs: 500 })
+    await us.start()
+    const link = await relay(Number(us.multiaddrs[0]!.split('/')[4]))
+    // Liveness slow here, so the silent link stays open while the view is asked.
+    const gb = await AccordNode.create({ id: 'GB', seed: seedFor('GB'), roster: fed.roster, dbPath: join(dir, 'GB.db'), writeSettleMs: 500, listen: [], bootstrap: [`/ip4/127.0.0.1/tcp/${link.port}/p2p/${us.peerId}`], liveness: { everyMs: 60_000, timeoutMs: 60_000 } })
+    try {
+      await gb.start()
+      await waitFor(async () => (await gb.view()).peers[0]?.agrees === true, 'GB to see US agree')
+      assert.equal((await gb.view()).peers[0]?.answered, true)
+      link.drop()
+      const view = await gb.view()
+      const peer = view.peers[0]!
+      assert.equal(peer.connected, true)
+      assert.equal(peer.answered, false)
+      assert.equal(typeof peer.seenAt, 'number')
+    } finally {
+      await gb.stop()
+      await us.stop()
+      link.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
