@@ -13,6 +13,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { AccordLibp2p } from './libp2p-node.ts'
+import { isHostLocal } from './addresses.ts'
 
 export const ADDRESS_BOOK_SAVE_MS = 60_000
 
@@ -60,7 +61,9 @@ export class AddressBook {
     for (const peer of this.#members()) {
       try {
         const known = await this.#libp2p.peerStore.get(peerIdFromString(peer))
-        const addrs = known.addresses.map(a => a.multiaddr.toString()).filter(a => !a.includes('/p2p-circuit'))
+        // Another host's loopback address is kept only on a federation of one machine (addresses.ts).
+        const local = this.#libp2p.getMultiaddrs().every(a => isHostLocal(a.toString()))
+        const addrs = known.addresses.map(a => a.multiaddr.toString()).filter(a => !a.includes('/p2p-circuit') && (local || !isHostLocal(a)))
         if (addrs.length > 0) book[peer] = addrs
       } catch {
         // Never seen: nothing to keep.

@@ -17,7 +17,9 @@ import type { RPC } from '@libp2p/gossipsub/message'
 import { createHash } from 'node:crypto'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import type { Registry } from 'prom-client'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { membersOnlyGater, type GaterInit } from './gater.ts'
+import { reachableFromElsewhere } from './addresses.ts'
 import { NET_DEFAULTS, RECORDS_TOPIC } from './options.ts'
 import './libp2p-patches.ts'
 import { sodiumNoiseCrypto } from './noise-cipher.ts'
@@ -117,7 +119,12 @@ export async function createAccordLibp2p (init: Libp2pInit): Promise<AccordLibp2
     // Started by the Network once its gater, validator and handlers are in place.
     start: false,
     privateKey,
-    addresses: { listen: init.listen, ...(init.announce != null && init.announce.length > 0 ? { announce: init.announce } : {}) },
+    addresses: {
+      listen: init.listen,
+      ...(init.announce != null && init.announce.length > 0 ? { announce: init.announce } : {}),
+      // Listening on 0.0.0.0 includes 127.0.0.1: not announced to other hosts (addresses.ts).
+      ...(init.loopback !== true ? { announceFilter: (addrs: Multiaddr[]) => reachableFromElsewhere(addrs) } : {})
+    },
     transports: [transport === 'memory' ? memory({ latency: init.memoryLatencyMs ?? 0 }) : tcp()],
     connectionEncrypters: [noise({ crypto: sodiumNoiseCrypto })],
     // Its keep-alive ping only logs when no answer comes; link-liveness.ts pings instead, and acts.

@@ -19,6 +19,7 @@ import type { AccordLibp2p } from './libp2p-node.ts'
 import { runSync, type Hello, type SyncOptions, type SyncResult } from './sync-protocol.ts'
 import { sharedVerifyPool } from '../store/verify-pool.ts'
 import { NET_DEFAULTS, SYNC_PROTOCOL } from './options.ts'
+import { isHostLocal } from './addresses.ts'
 
 const DIRECTORY_TTL_MS = 5_000
 /** Longest the round on a new link waits for identify (see #identified). */
@@ -200,7 +201,8 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     for (const peer of connected) {
       try {
         const known = await this.#libp2p.peerStore.get(peerIdFromString(peer))
-        const addrs = known.addresses.map(a => a.multiaddr.toString()).slice(0, 8)
+        const all = known.addresses.map(a => a.multiaddr.toString())
+        const addrs = (this.#hostLocalOnly() ? all : all.filter(a => !isHostLocal(a))).slice(0, 8)
         if (addrs.length > 0) out[peer] = addrs
       } catch {}
     }
@@ -212,13 +214,22 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
    * Learns where other members listen from a peer's hello (members only, bounded). Peers we are
    * connected to and addresses already learnt are skipped: the peer store write is the costly part.
    */
+  /** Whether this node listens on loopback (or unspecified) addresses only: a federation on one machine. */
+  #hostLocalOnly (): boolean {
+    return this.#libp2p.getMultiaddrs().every(a => isHostLocal(a.toString()))
+  }
+
   async #learn (members: Record<string, string[]> | undefined): Promise<void> {
     if (members == null || typeof members !== 'object') return
     let learnt = 0
     const connected = new Set(this.#connectedMembers())
     for (const [peer, addrs] of Object.entries(members).slice(0, 256)) {
       if (peer === this.#libp2p.peerId.toString() || connected.has(peer) || !this.#isMember(peer) || !Array.isArray(addrs)) continue
-      const list = addrs.slice(0, 8).filter((a): a is string => typeof a === 'string')
+      const strings = addrs.slice(0, 8).filter((a): a is string => typeof a === 'string')
+      // A peer's loopback address is its own host's: of no use here unless this node, too, has
+      // only such addresses (one machine). Older nodes still share them (addresses.ts).
+      const list = this.#hostLocalOnly() ? strings : strings.filter(a => !isHostLocal(a))
+      if (list.length === 0) continue
       const key = list.join(' ')
       if (this.#learnt.get(peer) === key) continue
       try {

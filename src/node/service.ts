@@ -15,10 +15,27 @@ import type { NodeConfig } from './config.ts'
 import { createApi, connectEvents } from '../api/server.ts'
 import { EventLog } from '../api/event-log.ts'
 import { memberPeerId } from '../net/peer-ids.ts'
+import { isHostLocal, isLoopback } from '../net/addresses.ts'
 import { twinKeyMessage } from './alarms.ts'
 
-/** Records fetched by sync in 5 s from which a catch-up is worth a progress line. */
-const CATCH_UP_REPORT_MIN = 1_000
+/**
+ * Records fetched by sync in 5 s from which a catch-up is worth a progress line: a slow link
+ * (512 kbit/s) moves ~300 in 5 s, and was silent for minutes at the 1,000 this was before.
+ */
+const CATCH_UP_REPORT_MIN = 100
+/** A sync round that timed out with a member is told at most this often per member. */
+const SYNC_FAILURE_REPORT_MS = 5 * 60_000
+
+/**
+ * The default listen address is loopback (safe for a first run); members on other hosts then
+ * cannot dial this node, though its own dials out work and make it look healthy. What to tell the
+ * operator when the bootstrap members are elsewhere, or nothing.
+ */
+export function loopbackListenWarning (listen: string[], bootstrap: string[]): string | undefined {
+  const elsewhere = bootstrap.filter(a => !isHostLocal(a))
+  if (!listen.every(isLoopback) || elsewhere.length === 0) return undefined
+  return `this node listens on ${listen.join(', ')} only, while its bootstrap members are on other hosts (${elsewhere[0]}${elsewhere.length > 1 ? ', …' : ''}): they cannot dial it, only it them. Listen where they can reach it, e.g. --listen /ip4/0.0.0.0/tcp/4101 with --announce /ip4/<this host's address>/tcp/4101`
+}
 
 export interface RunningNode {
   node: AccordNode
@@ -137,18 +154,33 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
   node.ledger.on('verdict', a => metrics.verdict(a))
   node.network.sync.on('synced', (peer, r, direction) => {
     metrics.syncRounds.inc({ direction })
-    metrics.syncFetched.inc(r.accepted)
     if (r.accepted > 0 || r.rejected > 0) log.info({ peer: node.network.memberOf(peer), direction, accepted: r.accepted, rejected: r.rejected, sent: r.sent, ms: r.ms }, 'sync round')
   })
   // A long catch-up (a node back after days away) says how it is going every 5 s.
   let fetched = 0
-  node.network.sync.on('admitted', admissions => { for (const a of admissions) if (a.verdict === 'accept') fetched++ })
+  // Counted per batch as it is admitted: a round that fails later keeps what it admitted.
+  node.network.sync.on('admitted', admissions => {
+    let n = 0
+    for (const a of admissions) if (a.verdict === 'accept') n++
+    fetched += n
+    metrics.syncFetched.inc(n)
+  })
   const progress = setInterval(() => {
     if (fetched >= CATCH_UP_REPORT_MIN) log.info({ fetched, held: node.ledger.size }, `catching up: ${fetched} records fetched by sync in the last 5 s, ${node.ledger.size} held`)
     fetched = 0
   }, 5_000)
   progress.unref()
-  node.network.sync.on('failed', (peer, err) => { metrics.syncFailures.inc(); log.debug({ peer: node.network.memberOf(peer), err: err.message }, 'sync round failed') })
+  // A round cut short by a link closing is routine (debug); one that timed out means a slow or
+  // failing link, which the operator should hear of (what it admitted stays; the next continues).
+  const failureTold = new Map<string, number>()
+  node.network.sync.on('failed', (peer, err) => {
+    metrics.syncFailures.inc()
+    const who = node.network.memberOf(peer) ?? peer
+    const timedOut = /took longer than|made no progress/.test(err.message)
+    if (!timedOut || Date.now() - (failureTold.get(peer) ?? -Infinity) < SYNC_FAILURE_REPORT_MS) { log.debug({ peer: who, err: err.message }, 'sync round failed'); return }
+    failureTold.set(peer, Date.now())
+    log.warn({ peer: who, err: err.message }, `a sync round with ${who} timed out (${err.message}): a slow or failing link? What it brought stays, and the next round goes on from there (told at most every 5 min per member)`)
+  })
   node.on('equivocation', () => metrics.equivocations.inc())
   node.network.libp2p.addEventListener('peer:connect', e => log.info({ peer: node.network.memberOf(e.detail.toString()) ?? e.detail.toString() }, 'member connected'))
   node.network.libp2p.addEventListener('peer:disconnect', e => log.info({ peer: node.network.memberOf(e.detail.toString()) ?? e.detail.toString() }, 'member disconnected'))
@@ -168,6 +200,8 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
   const port = typeof address === 'object' && address != null ? address.port : config.apiPort
   const apiUrl = `http://${config.apiHost}:${port}`
   log.info({ peerId: node.peerId, listen: node.multiaddrs, api: apiUrl, records: node.ledger.size, digest: node.digest() }, 'node started')
+  const unreachable = loopbackListenWarning(config.listen, config.bootstrap)
+  if (unreachable != null) log.warn({ listen: config.listen }, unreachable)
 
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, loadConfig } from '../../src/node/config.ts'
+import { loopbackListenWarning } from '../../src/node/service.ts'
 
 describe('node: config addresses and peer ids', () => {
   const base = { id: 'GB', data: '/tmp/x', charter: '/tmp/charter.json' }
@@ -35,5 +36,16 @@ describe('node: config addresses and peer ids', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('node: a listen address other hosts cannot reach', () => {
+  it('warns when the node listens on loopback only and its bootstrap members are on other hosts', () => {
+    const peer = '12D3KooWLGMZaRgp8HJEeHcorwuaWJPj6mkQ3JcUBy2zD9hkKqcX'
+    assert.match(loopbackListenWarning(['/ip4/127.0.0.1/tcp/0'], [`/ip4/10.77.0.11/tcp/4101/p2p/${peer}`]) ?? '', /listens on \/ip4\/127\.0\.0\.1\/tcp\/0 only, while its bootstrap members are on other hosts \(\/ip4\/10\.77\.0\.11\/tcp\/4101\/p2p\/.*--listen \/ip4\/0\.0\.0\.0\/tcp\/4101/)
+    // One machine (the demo), a listen address others reach, or nobody to reach: nothing to say.
+    assert.equal(loopbackListenWarning(['/ip4/127.0.0.1/tcp/0'], [`/ip4/127.0.0.1/tcp/4101/p2p/${peer}`]), undefined)
+    assert.equal(loopbackListenWarning(['/ip4/0.0.0.0/tcp/4101'], [`/ip4/10.77.0.11/tcp/4101/p2p/${peer}`]), undefined)
+    assert.equal(loopbackListenWarning(['/ip4/127.0.0.1/tcp/0'], []), undefined)
   })
 })
