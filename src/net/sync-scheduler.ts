@@ -16,7 +16,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Ledger } from '../store/ledger.ts'
 import type { Admission } from '../records/index.ts'
 import type { AccordLibp2p } from './libp2p-node.ts'
-import { runSync, type Hello, type SyncOptions, type SyncResult } from './sync-protocol.ts'
+import { runSync, SyncBusyError, type Hello, type SyncOptions, type SyncResult } from './sync-protocol.ts'
 import { sharedVerifyPool } from '../store/verify-pool.ts'
 import { NET_DEFAULTS, SYNC_PROTOCOL } from './options.ts'
 import { isHostLocal } from './addresses.ts'
@@ -67,6 +67,9 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
   /** Addresses already merged into the peer store, per peer, from earlier hellos. */
   readonly #learnt = new Map<string, string>()
   #stopping = new AbortController()
+  /** Chains a bulk round is bringing now (see SyncOptions.claim), and the peers to sync with once they are in. */
+  readonly #claimed = new Set<string>()
+  readonly #waiting = new Set<string>()
   rounds = 0
   recordsFetched = 0
 
@@ -160,7 +163,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
       this.#record(peer, result, 'outbound')
       return result
     } catch (err) {
-      this.emit('failed', peer, err as Error)
+      this.#failed(peer, err as Error)
       return undefined
     }
   }
@@ -180,7 +183,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
       await this.#learn(result.peer.members)
       this.#record(peer, result, 'inbound')
     } catch (err) {
-      this.emit('failed', peer, err as Error)
+      this.#failed(peer, err as Error)
     } finally {
       state.inbound = false
     }
@@ -302,6 +305,28 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     })
   }
 
+  /** A round that stood down for a bulk round (SyncBusyError) runs again once that one ends; others failed. */
+  #failed (peer: string, err: Error): void {
+    if (err instanceof SyncBusyError) this.#waiting.add(peer)
+    else this.emit('failed', peer, err)
+  }
+
+  /**
+   * One bulk round at a time per chain (see SyncOptions.claim). When it ends, however it ends, the
+   * rounds that stood down run again: their hellos now show what this node holds, so each brings
+   * only what is still missing.
+   */
+  #claim = (origins: string[]): (() => void) | null => {
+    if (origins.some(o => this.#claimed.has(o))) return null
+    for (const o of origins) this.#claimed.add(o)
+    return () => {
+      for (const o of origins) this.#claimed.delete(o)
+      const waiting = [...this.#waiting]
+      this.#waiting.clear()
+      for (const peer of waiting) void this.request(peer, 'more')
+    }
+  }
+
   /** A round's options with `peer`, either direction. */
   async #roundOptions (peer: string): Promise<SyncOptions> {
     const origin = this.#originOf?.(peer)
@@ -309,6 +334,7 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
       signal: this.#stopping.signal,
       onAdmitted: (a, r) => this.emit('admitted', a, r),
       onHello: h => this.emit('hello', peer, h),
+      claim: this.#claim,
       members: await this.#directory(),
       pool: sharedVerifyPool(),
       ...(origin != null ? { peerOrigin: origin } : {})
