@@ -21,7 +21,17 @@ export interface DialerInit {
    * given without one, the address.
    */
   onUnreachable?: (target: string, reason: string, attempts: number) => void
+  /** Whether every other current member is linked now: an address with no peer id then reaches no one new. */
+  allLinked?: () => boolean
 }
+
+/**
+ * How long a failed dial waits before it counts: when two members dial each other at the same
+ * moment (a federation starting together), one of the two links is closed while it opens, and
+ * its dial fails though the other link is up, or a moment from up. Reported, that was a false
+ * "cannot reach" at every cold start (seen in a multi-host walk).
+ */
+const DIAL_FAILURE_SETTLE_MS = 1_000
 
 /**
  * A link shorter than this, on which identify never finished, counts as a failed dial: a peer
@@ -130,6 +140,9 @@ export class Dialer {
     try {
       await this.#libp2p.dial(peerIdFromString(peer), { signal: AbortSignal.timeout(5_000) })
     } catch (err) {
+      await new Promise(resolve => setTimeout(resolve, DIAL_FAILURE_SETTLE_MS).unref())
+      // The other side's dial won: linked, no failure.
+      if (!this.#running || this.#connected(peer)) return
       this.#failed(peer, reasonOf(err))
     }
   }
@@ -166,7 +179,9 @@ export class Dialer {
     } catch (err) {
       // This node's own address (one config listing every founder, shared by all): nothing to reach.
       if (/(can ?not|tried to) dial self/i.test((err as Error)?.message ?? '')) return
-      if (worthTelling(attempt + 1)) this.#init.onUnreachable?.(addr.toString(), reasonOf(err), attempt + 1)
+      // With every member linked, this address reaches no one new (a member's old address, after
+      // it moved): dialled still, with backoff, but not reported every few minutes for ever.
+      if (worthTelling(attempt + 1) && !(this.#init.allLinked?.() ?? false)) this.#init.onUnreachable?.(addr.toString(), reasonOf(err), attempt + 1)
       const base = Math.min(NET_DEFAULTS.redialMaxMs, NET_DEFAULTS.redialMinMs * 2 ** attempt)
       const timer = setTimeout(() => { void this.#dialUnnamed(addr, attempt + 1) }, base / 2 + Math.random() * base / 2)
       timer.unref()

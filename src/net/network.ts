@@ -130,6 +130,10 @@ export class Network {
       bootstrap: init.bootstrap ?? [],
       isMember: peer => this.memberOf(peer) != null,
       blocked: peer => this.#blocked.has(peer),
+      allLinked: () => {
+        const linked = new Set(this.#connectedMemberPeers())
+        return [...this.#memberPeerMap().keys()].every(p => p === this.peerId || linked.has(p))
+      },
       ...(init.minPeers != null ? { minPeers: init.minPeers } : {}),
       ...(init.onUnreachable != null ? { onUnreachable: init.onUnreachable } : {})
     })
