@@ -42,7 +42,7 @@ export function formatEvent (event: string, data: unknown, self = '?'): string {
   return `${new Date().toISOString()}  ${event.toUpperCase()}  ${JSON.stringify(data)}`
 }
 
-export interface ViewJson { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, voided?: number, held?: number, peers: Array<{ id: string, connected: boolean, refuses?: boolean, answered?: boolean, digest?: string, agrees?: boolean, seenAt?: number }>, frozen?: Array<{ origin: string, seq: number }>, twins?: Array<{ member: string, reportedBy: string, nodes: number, addrs: string[] }> }
+export interface ViewJson { id: string, digest: string, vector: Record<string, { seq: number }>, counts: Record<string, number>, voided?: number, held?: number, peers: Array<{ id: string, connected: boolean, addr?: string, refuses?: boolean, answered?: boolean, digest?: string, agrees?: boolean, seenAt?: number }>, frozen?: Array<{ origin: string, seq: number }>, twins?: Array<{ member: string, reportedBy: string, nodes: number, addrs: string[] }> }
 
 /**
  * What `accord view --check` fails on, for monitoring: an empty list when every other member is
@@ -81,7 +81,7 @@ export function formatView (v: ViewJson): string {
   for (const t of v.twins ?? []) lines.push(`ALARM ${twinKeyMessage(v.id, t)}`)
   for (const p of v.peers) {
     const state = !p.connected ? (p.refuses === true ? 'not connected: refuses this node' : 'not connected') : p.answered === false ? `connected, not answering${lastSeen(p)}` : p.agrees === true ? 'agrees' : p.agrees === false ? 'differs (catching up)' : 'connected'
-    lines.push(`  ${p.id.padEnd(5)} ${state}`)
+    lines.push(`  ${p.id.padEnd(5)} ${state}${p.connected && p.addr != null ? `  via ${p.addr}` : ''}`)
   }
   const connected = v.peers.filter(p => p.connected)
   const away = v.peers.length - connected.length

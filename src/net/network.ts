@@ -23,6 +23,8 @@ const GOSSIP_WATCHDOG_MS = 20_000
 const REFUSAL_REPORT_MS = 10 * 60_000
 /** Records younger than this that arrive by sync are passed on by gossip too (see constructor). */
 const FRESH_RECORD_MS = 60_000
+/** A sync batch of more records than this is a catch-up: not passed on by gossip (see constructor). */
+const REGOSSIP_MAX_BATCH = 32
 
 export interface NetworkInit {
   ledger: Ledger
@@ -117,7 +119,11 @@ export class Network {
     // A fresh record that reached us by sync rather than gossip (sync raced gossip, or a partition
     // just healed) is handed to gossip: once held, the gossip copies are ignored here and not
     // forwarded, so without this the record would stop spreading through this node.
+    // Not a bulk batch, though: those are a catch-up (a node back after an absence, a healed
+    // partition), which cascading sync rounds spread, and a node catching up over a slow link
+    // spent its uplink re-gossiping what every peer held (2.35 MB at 512 kbit/s, in a walk).
     this.sync.on('admitted', (admissions, records) => {
+      if (admissions.length > REGOSSIP_MAX_BATCH) return
       const fresh = Date.now() - FRESH_RECORD_MS
       admissions.forEach((a, i) => {
         const bytes = records[i]

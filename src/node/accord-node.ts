@@ -52,7 +52,8 @@ export const WRITE_WAIT_MS = 15_000
  * gone silent, a node stalled), and then `digest`, `agrees` and `seenAt` are as of its last sync
  * hello, which may be minutes old.
  */
-export interface PeerStatus { id: string, peerId: string, connected: boolean, refuses?: boolean, answered?: boolean, digest?: string, agrees?: boolean, seenAt?: number }
+/** `addr`: the address of this node's open link with a connected member (the other end's, as this node sees it). */
+export interface PeerStatus { id: string, peerId: string, connected: boolean, addr?: string, refuses?: boolean, answered?: boolean, digest?: string, agrees?: boolean, seenAt?: number }
 
 export interface ViewSummary {
   id: string
@@ -241,6 +242,8 @@ export class AccordNode extends EventEmitter<NodeEvents> {
     const digest = this.ledger.digest()
     const connected = new Set(this.network.connectedMembers())
     const refusing = new Set(this.refusingMembers())
+    const linkAddr = new Map<string, string>()
+    for (const c of this.network.libp2p.getConnections()) if (c.status === 'open' && !linkAddr.has(c.remotePeer.toString())) linkAddr.set(c.remotePeer.toString(), c.remoteAddr.decapsulateCode(421).toString())
     const peers: PeerStatus[] = []
     for (const member of this.ledger.roster.list()) {
       if (member.id === this.id || member.until != null) continue
@@ -252,6 +255,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
         id: member.id,
         peerId,
         connected: connected.has(member.id),
+        ...(connected.has(member.id) && linkAddr.has(peerId) ? { addr: linkAddr.get(peerId) as string } : {}),
         ...(refusing.has(member.id) ? { refuses: true } : {}),
         ...(connected.has(member.id) ? { answered: now != null } : {}),
         ...(seen != null && peerDigest != null ? { digest: peerDigest, agrees: peerDigest === digest, seenAt: seen.at } : {})

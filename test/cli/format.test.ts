@@ -36,8 +36,9 @@ describe('cli: accord view output', () => {
   })
 
   it('a connected member that did not answer just now is shown so, with the age of its last agreement, and fails --check', () => {
-    const peers = [{ id: 'US', connected: true, answered: false, agrees: true, seenAt: Date.now() - 95_000 }, { id: 'JP', connected: true, answered: true, agrees: true }]
+    const peers = [{ id: 'US', connected: true, answered: false, agrees: true, seenAt: Date.now() - 95_000 }, { id: 'JP', connected: true, answered: true, agrees: true, addr: '/ip4/10.77.0.14/tcp/4101' }]
     const out = formatView({ ...base, peers })
+    assert.match(out, /JP\s+agrees {2}via \/ip4\/10\.77\.0\.14\/tcp\/4101$/m)
     assert.match(out, /US\s+connected, not answering \(agreed 9[4-6] s ago\)/)
     assert.match(out, /1\/2 connected members agree$/)
     assert.deepEqual(viewProblems({ ...base, peers, frozen: [] }), ['connected but not answering: US'])

@@ -84,7 +84,10 @@ describe('net: silent links', function () {
     try {
       await gb.start()
       await waitFor(async () => (await gb.view()).peers[0]?.agrees === true, 'GB to see US agree')
-      assert.equal((await gb.view()).peers[0]?.answered, true)
+      const before = (await gb.view()).peers[0]
+      assert.equal(before?.answered, true)
+      // The view names the link's address: here the relay's.
+      assert.equal(before?.addr, `/ip4/127.0.0.1/tcp/${link.port}`)
       link.drop()
       const view = await gb.view()
       const peer = view.peers[0]!
