@@ -45,7 +45,7 @@ const STABLE_LINK_MS = 10_000
 /** Whether the `attempts`-th failure in a row is worth telling the operator of. */
 const worthTelling = (attempts: number): boolean => attempts === 1 || attempts % 10 === 0
 /** The error's own message, without libp2p's stack or wrapping. */
-export const reasonOf = (err: unknown): string => {
+const reasonOf = (err: unknown): string => {
   const name = (err as Error)?.name ?? 'Error'
   // libp2p tries each of a peer's addresses and throws "All multiaddr dials failed" with the
   // errors inside: those say what went wrong (refused, timed out, no route), so they are the reason.

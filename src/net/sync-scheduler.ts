@@ -213,15 +213,15 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     return out
   }
 
-  /**
-   * Learns where other members listen from a peer's hello (members only, bounded). Peers we are
-   * connected to and addresses already learnt are skipped: the peer store write is the costly part.
-   */
   /** Whether this node listens on loopback (or unspecified) addresses only: a federation on one machine. */
   #hostLocalOnly (): boolean {
     return this.#libp2p.getMultiaddrs().every(a => isHostLocal(a.toString()))
   }
 
+  /**
+   * Learns where other members listen from a peer's hello (members only, bounded). Peers we are
+   * connected to and addresses already learnt are skipped: the peer store write is the costly part.
+   */
   async #learn (members: Record<string, string[]> | undefined): Promise<void> {
     if (members == null || typeof members !== 'object') return
     let learnt = 0
