@@ -16,7 +16,7 @@ export interface DialerInit {
   blocked?: (peer: string) => boolean
   minPeers?: number
   /**
-   * Told when a bootstrap member cannot be reached: at the first failure, then every tenth
+   * Told when a bootstrap member cannot be reached: at the third failure in a row, then every tenth
    * (the redials back off), with the last error. `target` is the peer id or, for an address
    * given without one, the address.
    */
@@ -42,8 +42,13 @@ const DIAL_FAILURE_SETTLE_MS = 1_000
  */
 const STABLE_LINK_MS = 10_000
 
-/** Whether the `attempts`-th failure in a row is worth telling the operator of. */
-const worthTelling = (attempts: number): boolean => attempts === 1 || attempts % 10 === 0
+/**
+ * Whether the `attempts`-th failure in a row is worth telling the operator of: the third (~1.5–3.5 s
+ * of backoff in), then every tenth. Not the first: a federation starting together has members
+ * that are not listening yet for a second, and every cold start logged "cannot reach" for
+ * members linked half a second later (seen in a multi-host walk).
+ */
+const worthTelling = (attempts: number): boolean => attempts === 3 || attempts % 10 === 0
 /** The error's own message, without libp2p's stack or wrapping. */
 const reasonOf = (err: unknown): string => {
   const name = (err as Error)?.name ?? 'Error'

@@ -75,6 +75,7 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
   const token = ensureToken(config.data)
   const metrics = new NodeMetrics()
   let node: AccordNode | undefined
+  const silentTold = new Map<string, number>()
   try {
     node = await AccordNode.create({
       id: config.id,
@@ -101,6 +102,9 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
         log.warn({ target, ...(member != null ? { targetMember: member } : {}), attempts, reason }, `cannot reach bootstrap member ${who} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${reason}`)
       },
       onLinkSilent: (peer, ms) => {
+        // Two links with one member (both dialled at once) die together: told once.
+        if (Date.now() - (silentTold.get(peer) ?? -Infinity) < 10_000) return
+        silentTold.set(peer, Date.now())
         const member = node?.network.memberOf(peer) ?? peer
         log.warn({ peer: member, silentMs: ms }, `the link with ${member} gave no sign of life for ${Math.round(ms / 1000)} s (no answer to a ping, nothing received): closed, and redialled with backoff; a network between the two may be dropping packets`)
       },

@@ -134,4 +134,27 @@ describe('net: unreachable bootstrap members', function () {
       rmSync(dir, { recursive: true, force: true })
     }
   })
+
+  it('a member that starts listening a moment after this node first dials it is not reported as unreachable (a federation starting together)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'accord-late-'))
+    const fed = federation(['GB', 'US'])
+    const port = await freePort()
+    const us = memberPeerId(fed.roster.list().find(m => m.id === 'US')!)
+    const reports: string[] = []
+    const gb = await AccordNode.create({ id: 'GB', seed: seedFor('GB'), roster: fed.roster, dbPath: join(dir, 'GB.db'), bootstrap: [`/ip4/127.0.0.1/tcp/${port}/p2p/${us}`], writeSettleMs: 500, onUnreachable: (target, reason) => { reports.push(`${target}: ${reason}`) } })
+    let late: AccordNode | undefined
+    try {
+      await gb.start()
+      // GB's first dial has failed (nothing listens yet); then US starts.
+      await waitFor(() => gb.network.dialer.failuresWith(us) >= 1, 'GB\'s first dial to fail')
+      late = await AccordNode.create({ id: 'US', seed: seedFor('US'), roster: fed.roster, dbPath: join(dir, 'US.db'), listen: [`/ip4/127.0.0.1/tcp/${port}`], writeSettleMs: 500 })
+      await late.start()
+      await waitFor(() => gb.network.connectedMembers().includes('US'), 'GB to link with US on a later attempt')
+      assert.deepEqual(reports, [])
+    } finally {
+      await late?.stop()
+      await gb.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
