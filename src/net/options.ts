@@ -16,6 +16,8 @@ export const NET_DEFAULTS = {
   syncMaxRecordsPerRound: 50_000,
   /** A whole sync round must finish within this (a day of records fits easily). */
   syncTimeoutMs: 60_000,
+  /** A bulk round (≥ 1,000 records either way) must finish within this: 50,000 records of 1 KiB over 1 Mbit/s. */
+  syncBulkTimeoutMs: 10 * 60_000,
   /** A sync round must make progress (a frame read or written) at least this often. */
   syncStepTimeoutMs: 10_000,
   /** Fewest ms between two syncs with one peer, unless a gap asks for one. */

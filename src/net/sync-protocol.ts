@@ -159,21 +159,36 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
   let admitted: Promise<void> = Promise.resolve()
   let releaseClaim: (() => void) | undefined
   try {
-    await write([frame(HELLO, json(helloOf(ledger, options.members)))])
+    const mine = helloOf(ledger, options.members)
+    await write([frame(HELLO, json(mine))])
     const first = (await lp.read({ signal: step() })).subarray()
     result.bytesIn += first.length + varintLength(first.length)
     if (first[0] !== HELLO) throw new SyncProtocolError('expected HELLO first')
     const peer: unknown = JSON.parse(new TextDecoder().decode(first.subarray(1)))
     if (!validHello(peer)) throw new SyncProtocolError('malformed HELLO')
     options.onHello?.(peer)
-    const incoming = chainsToReceive(ledger, peer)
+    // Both sides work these out from the same two hellos, so they agree on them exactly.
+    const incoming = ahead(peer.vector, mine.vector)
+    const outgoing = ahead(mine.vector, peer.vector)
     if (options.claim != null && incoming.records >= BULK_RECORDS) {
       const release = options.claim(incoming.origins)
       if (release == null) throw new SyncBusyError(`another round is bringing some of these ${incoming.records} records now; this one runs again after it`)
       releaseClaim = release
     }
+    // A bulk round is bounded by its progress (a frame every few seconds), not by the minute of an
+    // ordinary round: over a slow link each round cut at a minute threw away what was in flight.
+    if (incoming.records >= BULK_RECORDS || outgoing.records >= BULK_RECORDS) deadlines.extendRound(NET_DEFAULTS.syncBulkTimeoutMs)
+
+    // The side about to send a bulk of records, to a side sending little, first reads that side's
+    // records and DONE: a side that stands down (SyncBusyError) aborts before any record of this
+    // bulk was sent, so none crosses the link in vain (at 512 kbit/s, over half of what crossed
+    // was thrown away so). At most one side waits: the two conditions exclude each other.
+    let otherDone: () => void = () => undefined
+    const otherSent = new Promise<void>(resolve => { otherDone = resolve })
+    const waitForOther = outgoing.records >= BULK_RECORDS && incoming.records < BULK_RECORDS
 
     const sending = (async () => {
+      if (waitForOther) await otherSent
       for (const { origin, from, to } of plan(ledger, peer, options.peerOrigin)) {
         let next = from
         while (next <= to && result.sent < NET_DEFAULTS.syncMaxRecordsPerRound) {
@@ -218,7 +233,7 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
       for (;;) {
         const f = (await lp.read({ signal: step() })).subarray()
         result.bytesIn += f.length + varintLength(f.length)
-        if (f[0] === DONE) break
+        if (f[0] === DONE) { otherDone(); break }
         if (f[0] !== RECORD) throw new SyncProtocolError(`unexpected frame type ${f[0]}`)
         const bytes = f.slice(1)
         result.received++
@@ -244,14 +259,13 @@ export async function runSync (stream: Stream, ledger: Ledger, options: SyncOpti
   }
 }
 
-/** The chains the other side's hello shows it holds more of than we do, and how many records that is. */
-function chainsToReceive (ledger: Ledger, peer: Hello): { origins: string[], records: number } {
-  const ours = ledger.vector()
+/** The chains on which `a` is ahead of `b`, and by how many records in all. */
+function ahead (a: VersionVector, b: VersionVector): { origins: string[], records: number } {
   const origins: string[] = []
   let records = 0
-  for (const [origin, tip] of Object.entries(peer.vector)) {
-    const ahead = (typeof tip?.seq === 'number' ? tip.seq : 0) - (ours[origin]?.seq ?? 0)
-    if (ahead > 0) { origins.push(origin); records += ahead }
+  for (const [origin, tip] of Object.entries(a)) {
+    const by = (typeof tip?.seq === 'number' ? tip.seq : 0) - (b[origin]?.seq ?? 0)
+    if (by > 0) { origins.push(origin); records += by }
   }
   return { origins, records }
 }
@@ -264,7 +278,7 @@ function chainsToReceive (ledger: Ledger, peer: Hello): { origins: string[], rec
  */
 class RoundDeadlines {
   readonly #controller = new AbortController()
-  readonly #round: NodeJS.Timeout
+  #round: NodeJS.Timeout
   readonly #step: NodeJS.Timeout
   readonly #outer?: AbortSignal
   readonly #onOuterAbort = (): void => { this.#abort(this.#outer?.reason) }
@@ -288,6 +302,14 @@ class RoundDeadlines {
   }
 
   #cleared = false
+
+  /** The whole round may now take up to `ms` from now (a bulk round: see runSync). */
+  extendRound (ms: number): void {
+    if (this.#cleared) return
+    clearTimeout(this.#round)
+    this.#round = setTimeout(() => { this.#abort(new SyncProtocolError(`sync round took longer than ${ms} ms`)) }, ms)
+    this.#round.unref()
+  }
 
   /** The signal for the next step, whose own bound starts now (never re-armed once cleared). */
   step (): AbortSignal {
