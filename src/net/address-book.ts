@@ -13,7 +13,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { AccordLibp2p } from './libp2p-node.ts'
-import { isHostLocal } from './addresses.ts'
+import { peerAddressFilter } from './addresses.ts'
 
 export const ADDRESS_BOOK_SAVE_MS = 60_000
 
@@ -58,12 +58,12 @@ export class AddressBook {
   /** Writes what the peer store knows of every current member now. */
   async save (): Promise<void> {
     const book: AddressBookFile = {}
+    // Another host's loopback address is kept only on a federation of one machine (addresses.ts).
+    const keep = peerAddressFilter(this.#libp2p.getMultiaddrs())
     for (const peer of this.#members()) {
       try {
         const known = await this.#libp2p.peerStore.get(peerIdFromString(peer))
-        // Another host's loopback address is kept only on a federation of one machine (addresses.ts).
-        const local = this.#libp2p.getMultiaddrs().every(a => isHostLocal(a.toString()))
-        const addrs = known.addresses.map(a => a.multiaddr.toString()).filter(a => !a.includes('/p2p-circuit') && (local || !isHostLocal(a)))
+        const addrs = known.addresses.map(a => a.multiaddr.toString()).filter(a => !a.includes('/p2p-circuit') && keep(a))
         if (addrs.length > 0) book[peer] = addrs
       } catch {
         // Never seen: nothing to keep.

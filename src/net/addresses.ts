@@ -13,6 +13,16 @@ export function isHostLocal (addr: string): boolean {
   return /^\/ip4\/(127\.|0\.0\.0\.0\/)/.test(addr) || /^\/ip6\/(::1?|0:0:0:0:0:0:0:[01])\//.test(addr)
 }
 
+/**
+ * Which of other members' addresses this node keeps and passes on, given its own: all of them on
+ * a federation of one machine (its own addresses are all host-local), else those another host can
+ * use. One test for the address book, the sync hellos it sends and those it learns from.
+ */
+export function peerAddressFilter (own: Array<{ toString: () => string }>): (addr: string) => boolean {
+  const oneMachine = own.every(a => isHostLocal(a.toString()))
+  return addr => oneMachine || !isHostLocal(addr)
+}
+
 /** The addresses of `addrs` another host can reach, or all of them if none is (one machine). */
 export function reachableFromElsewhere<A extends { toString: () => string }> (addrs: A[]): A[] {
   const kept = addrs.filter(a => !isHostLocal(a.toString()))

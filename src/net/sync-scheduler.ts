@@ -19,7 +19,7 @@ import type { AccordLibp2p } from './libp2p-node.ts'
 import { runSync, SyncBusyError, type Hello, type SyncOptions, type SyncResult } from './sync-protocol.ts'
 import { sharedVerifyPool } from '../store/verify-pool.ts'
 import { NET_DEFAULTS, SYNC_PROTOCOL } from './options.ts'
-import { isHostLocal } from './addresses.ts'
+import { peerAddressFilter } from './addresses.ts'
 
 const DIRECTORY_TTL_MS = 5_000
 /** Longest the round on a new link waits for identify (see #identified). */
@@ -201,21 +201,16 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     const key = connected.join(',')
     if (this.#directoryCache != null && this.#directoryCache.key === key && Date.now() - this.#directoryCache.at < DIRECTORY_TTL_MS) return this.#directoryCache.value
     const out: Record<string, string[]> = {}
+    const keep = peerAddressFilter(this.#libp2p.getMultiaddrs())
     for (const peer of connected) {
       try {
         const known = await this.#libp2p.peerStore.get(peerIdFromString(peer))
-        const all = known.addresses.map(a => a.multiaddr.toString())
-        const addrs = (this.#hostLocalOnly() ? all : all.filter(a => !isHostLocal(a))).slice(0, 8)
+        const addrs = known.addresses.map(a => a.multiaddr.toString()).filter(keep).slice(0, 8)
         if (addrs.length > 0) out[peer] = addrs
       } catch {}
     }
     if (Object.keys(out).length === connected.length) this.#directoryCache = { key, at: Date.now(), value: out }
     return out
-  }
-
-  /** Whether this node listens on loopback (or unspecified) addresses only: a federation on one machine. */
-  #hostLocalOnly (): boolean {
-    return this.#libp2p.getMultiaddrs().every(a => isHostLocal(a.toString()))
   }
 
   /**
@@ -226,12 +221,12 @@ export class SyncScheduler extends EventEmitter<SyncEvents> {
     if (members == null || typeof members !== 'object') return
     let learnt = 0
     const connected = new Set(this.#connectedMembers())
+    const keep = peerAddressFilter(this.#libp2p.getMultiaddrs())
     for (const [peer, addrs] of Object.entries(members).slice(0, 256)) {
       if (peer === this.#libp2p.peerId.toString() || connected.has(peer) || !this.#isMember(peer) || !Array.isArray(addrs)) continue
-      const strings = addrs.slice(0, 8).filter((a): a is string => typeof a === 'string')
       // A peer's loopback address is its own host's: of no use here unless this node, too, has
       // only such addresses (one machine). Older nodes still share them (addresses.ts).
-      const list = this.#hostLocalOnly() ? strings : strings.filter(a => !isHostLocal(a))
+      const list = addrs.slice(0, 8).filter((a): a is string => typeof a === 'string' && keep(a))
       if (list.length === 0) continue
       const key = list.join(' ')
       if (this.#learnt.get(peer) === key) continue

@@ -97,7 +97,7 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
       },
       onUnreachable: (target, reason, attempts) => {
         // A bootstrap address with a peer id is a member the roster names: say which.
-        const member = node?.ledger.roster.list().find(m => memberPeerId(m) === target)?.id
+        const member = node?.network.memberOf(target)
         const who = member != null ? `${member} (peer ${target})` : target
         log.warn({ target, ...(member != null ? { targetMember: member } : {}), attempts, reason }, `cannot reach bootstrap member ${who} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${reason}`)
       },

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isHostLocal, isLoopback, reachableFromElsewhere } from '../../src/net/addresses.ts'
+import { isHostLocal, isLoopback, peerAddressFilter, reachableFromElsewhere } from '../../src/net/addresses.ts'
 import { AccordNode } from '../../src/node/accord-node.ts'
 import { federation, seedFor } from '../fixtures.ts'
 import { freePort } from '../ports.ts'
@@ -24,6 +24,12 @@ describe('net: addresses other hosts can use', () => {
   it('a node listening on 0.0.0.0 has 127.0.0.1 as well: only its other addresses go to other hosts, unless it has none', () => {
     assert.deepEqual(reachableFromElsewhere(['/ip4/127.0.0.1/tcp/4101', '/ip4/10.77.0.12/tcp/4101']), ['/ip4/10.77.0.12/tcp/4101'])
     assert.deepEqual(reachableFromElsewhere(['/ip4/127.0.0.1/tcp/4101']), ['/ip4/127.0.0.1/tcp/4101'])
+  })
+
+  it('other members\' loopback addresses are kept and passed on only by a node that has nothing else itself (one machine)', () => {
+    const theirs = ['/ip4/127.0.0.1/tcp/4101', '/ip4/10.77.0.12/tcp/4101']
+    assert.deepEqual(theirs.filter(peerAddressFilter(['/ip4/0.0.0.0/tcp/4101', '/ip4/10.77.0.11/tcp/4101'])), ['/ip4/10.77.0.12/tcp/4101'])
+    assert.deepEqual(theirs.filter(peerAddressFilter(['/ip4/127.0.0.1/tcp/4101'])), theirs)
   })
 
   it('a node on a real network does not announce its loopback address (identify, and so every peer store, address book and sync hello)', async () => {
