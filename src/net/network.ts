@@ -77,6 +77,8 @@ export class Network {
   readonly #observers: Set<string>
   readonly #book?: AddressBook
   readonly #blocked = new Set<string>()
+  /** Each member's latest status answer (see lastSeen). */
+  readonly #lastAnswers = new Map<string, { digest: string, at: number }>()
   readonly #watchdogMs: number
   #watchdog?: NodeJS.Timeout
   #memberPeers?: { roster: Roster, ids: Map<string, string> }
@@ -265,6 +267,18 @@ export class Network {
   }
 
   /**
+   * The latest digest a member told this node, from a status answer or a sync hello, whichever
+   * came last, and when: what the view shows for a member that does not answer now.
+   */
+  lastSeen (peer: string): { digest: string, at: number } | undefined {
+    const answer = this.#lastAnswers.get(peer)
+    const hello = this.sync.views.get(peer)
+    const fromHello = hello?.hello.digest != null ? { digest: hello.hello.digest, at: hello.at } : undefined
+    if (answer == null) return fromHello
+    return fromHello != null && fromHello.at > answer.at ? fromHello : answer
+  }
+
+  /**
    * Asks every connected member for its digest now. A member that differs from us is also
    * offered a sync round (subject to the usual per-peer limits).
    */
@@ -276,6 +290,7 @@ export class Network {
     for (const [peer, answer] of answers) {
       if (answer == null) continue
       out.set(peer, answer)
+      this.#lastAnswers.set(peer, { digest: answer.digest, at: Date.now() })
       if (answer.digest !== ours) void this.sync.request(peer, 'periodic')
     }
     return out

@@ -49,8 +49,8 @@ export const WRITE_WAIT_MS = 15_000
 /** `refuses`: not connected, and its last link with this node was closed at once from its side (see `Dialer.refusedBy`). */
 /**
  * `answered`: a connected member answered the status ask just now; false when it did not (a link
- * gone silent, a node stalled), and then `digest`, `agrees` and `seenAt` are as of its last sync
- * hello, which may be minutes old.
+ * gone silent, a node stalled), and then `digest`, `agrees` and `seenAt` are as of its last status answer or
+ * sync hello, whichever came last (see `Network.lastSeen`).
  */
 /** `addr`: the address of this node's open link with a connected member (the other end's, as this node sees it). */
 export interface PeerStatus { id: string, peerId: string, connected: boolean, addr?: string, refuses?: boolean, answered?: boolean, digest?: string, agrees?: boolean, seenAt?: number }
@@ -249,8 +249,8 @@ export class AccordNode extends EventEmitter<NodeEvents> {
       if (member.id === this.id || member.until != null) continue
       const peerId = memberPeerId(member)
       const now = statuses.get(peerId)
-      const seen = now != null ? { digest: now.digest, at: Date.now() } : this.network.sync.views.get(peerId)
-      const peerDigest = seen != null && 'hello' in seen ? seen.hello.digest : seen?.digest
+      const seen = now != null ? { digest: now.digest, at: Date.now() } : this.network.lastSeen(peerId)
+      const peerDigest = seen?.digest
       peers.push({
         id: member.id,
         peerId,

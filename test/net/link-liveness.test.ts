@@ -68,6 +68,10 @@ describe('net: silent links', function () {
       // (Asked until US answers in time and agrees: under load a status ask may take over its 2 s.)
       let before: PeerStatus | undefined
       await waitFor(async () => { before = (await gb.view()).peers[0]; return before?.answered === true && before.agrees === true }, 'GB to see US answer and agree')
+      // Once the link's sync hello is in and the clock has moved past it, asked again: the answer
+      // is now newer than the hello.
+      await waitFor(() => Date.now() > (gb.network.sync.views.get(us.peerId)?.at ?? Infinity) + 5, 'the sync hello of the new link')
+      await waitFor(async () => { before = (await gb.view()).peers[0]; return before?.answered === true && before.agrees === true }, 'GB to see US answer and agree again')
       // The view names the link's address: here the relay's.
       assert.equal(before?.addr, `/ip4/127.0.0.1/tcp/${link.port}`)
       link.drop()
@@ -75,7 +79,11 @@ describe('net: silent links', function () {
       const peer = view.peers[0]!
       assert.equal(peer.connected, true)
       assert.equal(peer.answered, false)
-      assert.equal(typeof peer.seenAt, 'number')
+      // What US last said stays, as of its last answer (not its sync hello, which may not have
+      // come yet or be far older): it agreed, and when.
+      assert.equal(peer.agrees, true)
+      assert.equal(peer.digest, before?.digest)
+      assert.ok(peer.seenAt != null && peer.seenAt >= before!.seenAt!, `seen at ${peer.seenAt}, answered at ${before?.seenAt}`)
     } finally {
       await gb.stop()
       await us.stop()
