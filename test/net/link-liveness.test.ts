@@ -42,7 +42,8 @@ describe('net: silent links', function () {
       link.drop()
       await waitFor(() => silent.length > 0, 'GB to find the link silent')
       assert.equal(silent[0]![0], us.peerId)
-      assert.ok(silent[0]![1] >= 1_000, `silent for ${silent[0]![1]} ms`)
+      // (At least the 1 s allowed, to the timers' millisecond: a CI run measured 999 ms.)
+      assert.ok(silent[0]![1] >= 990, `silent for ${silent[0]![1]} ms`)
       assert.ok(relayed().every(c => c.status !== 'open'), 'the silent link is closed')
       // Unless US already dialled GB back directly (it knows where GB listens), GB counts US as gone.
       const direct = gb.network.libp2p.getConnections().some(c => c.status === 'open' && !c.remoteAddr.toString().includes(`/tcp/${link.port}`))
