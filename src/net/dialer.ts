@@ -60,6 +60,12 @@ const reasonOf = (err: unknown): string => {
     return reasons.length === 1 ? reasons[0] as string : `${inner.length} addresses tried: ${reasons.join('; ')}`
   }
   const text = `${name}: ${(err as Error)?.message ?? String(err)}`
+  // The dial's 5 s ran out: nothing answered (a firewall dropping packets, a host down), or the
+  // TCP connection opened and then nothing came back (libp2p then says EncryptionFailedError,
+  // which is not something else listening there).
+  if (name === 'TimeoutError' || /aborted due to timeout/i.test(text)) {
+    return name === 'EncryptionFailedError' ? 'TimeoutError: the connection opened, but no handshake came back' : 'TimeoutError'
+  }
   // Something answered, but not libp2p's handshake: another service on that port (an HTTP API?).
   if (name === 'EncryptionFailedError' || /multistream|Missing newline|protocol selection/i.test(text)) return `${text} (something listens there, but not an Accord node's P2P port: the API port, or another service?)`
   return text
@@ -148,8 +154,18 @@ export class Dialer {
       await new Promise(resolve => setTimeout(resolve, DIAL_FAILURE_SETTLE_MS).unref())
       // The other side's dial won: linked, no failure.
       if (!this.#running || this.#connected(peer)) return
-      this.#failed(peer, reasonOf(err))
+      this.#failed(peer, await this.#withAddresses(peer, reasonOf(err)))
     }
+  }
+
+  /**
+   * A dial that ran out of time says only `TimeoutError` (no address answered, none refused):
+   * the addresses it tried are named, so the operator sees which are stale or firewalled.
+   */
+  async #withAddresses (peer: string, reason: string): Promise<string> {
+    if (!reason.startsWith('TimeoutError')) return reason
+    const addrs = await this.#libp2p.peerStore.get(peerIdFromString(peer)).then(p => p.addresses.map(a => a.multiaddr.toString()), () => [])
+    return addrs.length === 0 ? `${reason} (no address known)` : `no answer within 5 s from ${addrs.join(', ')} (${reason})`
   }
 
   /** Failures in a row with `peer` (failed dials and links cut at once); 0 after a stable link. */

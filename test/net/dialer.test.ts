@@ -1,6 +1,7 @@
 /** What a node says when it cannot reach a bootstrap member. */
 import { strict as assert } from 'node:assert'
 import { createServer, type Server } from 'node:http'
+import { createServer as createTcpServer, type Socket } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -131,6 +132,31 @@ describe('net: unreachable bootstrap members', function () {
       assert.match(reason, new RegExp(`2 addresses tried: .*ECONNREFUSED 127\\.0\\.0\\.1:(${a}|${b}).*; .*ECONNREFUSED 127\\.0\\.0\\.1:(${a}|${b})`))
     } finally {
       await node.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a member whose address answers nothing (a firewall dropping packets) is reported with the address that timed out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'accord-timeout-'))
+    const fed = federation(['GB', 'US'])
+    const us = memberPeerId(fed.roster.list().find(m => m.id === 'US')!)
+    // Takes the TCP connection and never says a byte: every dial runs into its 5 s limit.
+    const held: Socket[] = []
+    const mute = createTcpServer(s => { held.push(s); s.on('error', () => undefined) })
+    await new Promise<void>(resolve => mute.listen(0, '127.0.0.1', resolve))
+    const port = (mute.address() as { port: number }).port
+    const reports: Array<[string, string]> = []
+    const node = await AccordNode.create({ id: 'GB', seed: seedFor('GB'), roster: fed.roster, dbPath: join(dir, 'GB.db'), bootstrap: [`/ip4/127.0.0.1/tcp/${port}/p2p/${us}`], writeSettleMs: 500, onUnreachable: (target, reason) => { reports.push([target, reason]) } })
+    try {
+      await node.start()
+      await waitFor(() => reports.length > 0, 'the third timed-out dial to be reported', 60_000)
+      const [target, reason] = reports[0]!
+      assert.equal(target, us)
+      assert.match(reason, new RegExp(`^no answer within 5 s from /ip4/127\\.0\\.0\\.1/tcp/${port}\\b.*TimeoutError`))
+    } finally {
+      await node.stop()
+      for (const s of held) s.destroy()
+      mute.close()
       rmSync(dir, { recursive: true, force: true })
     }
   })
