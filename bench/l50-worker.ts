@@ -10,10 +10,18 @@ import '../src/polyfill.ts'
 import { execFileSync } from 'node:child_process'
 import { waitFor } from '../test/fixtures.ts'
 import { clock, memberIds, planLoad, ShardArrivals, topology, type ShardTally } from './l50-load.ts'
-import type { Swarm } from './l50-swarm.ts'
+import type { ShardInit, Swarm } from './l50-swarm.ts'
 import { ShardTrace } from './l50-trace.ts'
 
-export type L50Mode = 'accord' | 'baseline'
+/** Accord; stock gossipsub (the baseline); the libp2p stack alone as Accord assembles it (the floor). */
+export type L50Mode = 'accord' | 'baseline' | 'stack'
+
+/** Each mode's swarm, loaded on demand: only the running mode's code enters a worker. */
+const SWARMS: Record<L50Mode, () => Promise<(init: ShardInit) => Promise<Swarm>>> = {
+  accord: async () => (await import('./l50-accord-swarm.ts')).accordSwarm,
+  baseline: async () => (await import('./l50-baseline-swarm.ts')).baselineSwarm,
+  stack: async () => (await import('./l50-stack-swarm.ts')).stackSwarm
+}
 
 export interface L50Job {
   mode: L50Mode
@@ -95,7 +103,7 @@ class Shard {
         gc()
         this.rssBefore = process.memoryUsage().rss
         // Only this mode's swarm is loaded: Accord's network room patches libp2p as it loads.
-        const make = job.mode === 'accord' ? (await import('./l50-accord-swarm.ts')).accordSwarm : (await import('./l50-baseline-swarm.ts')).baselineSwarm
+        const make = await SWARMS[job.mode]()
         this.swarm = await make({
           ids, links: topology(job.nodes), plan, from, to, addrs: msg.addrs,
           arrived: (node, record) => {

@@ -90,6 +90,11 @@ export interface L50Figures {
   processes: number
   /** p99 ≤ 75 ms, ratio ≥ 4× and 100 % delivery, all three; undefined below the spec's scale. */
   meetsTarget?: boolean
+  /**
+   * The libp2p stack alone (l50-stack-swarm.ts), one run, and the most any record layer on it
+   * could show: the p99 and p50 of the baseline's run in the same round over the stack's.
+   */
+  floor: { stack: ModeFigures, ceilingP99: number, ceilingP50: number, besideP99: number }
 }
 
 export const L50_TARGET = { p99Ms: 75, ratio: 4, deliveryPct: 100, nodes: 50, seconds: 30 } as const
@@ -280,21 +285,28 @@ export async function benchL50 (opts: L50Options = {}): Promise<L50Figures[]> {
 async function compare ({ nodes, seconds, rounds, ratePerSec, drainMs, warmupSeconds }: Required<L50Options>, processes: number): Promise<L50Figures> {
   const warmupRecords = Math.round(warmupSeconds * ratePerSec)
   const job = (mode: L50Mode): L50Job => ({ mode, nodes, seconds: seconds / rounds, ratePerSec, drainMs, meshTimeoutMs: 60_000, warmupRecords })
-  const runs: Record<L50Mode, ModeRun[]> = { accord: [], baseline: [] }
+  const runs: Record<L50Mode, ModeRun[]> = { accord: [], baseline: [], stack: [] }
   // Sequential, never together (the two swarms would share the two cores), and in turns that
   // balance out: A B, B A, A B, …, so neither mode always runs first or on a warmer machine.
+  // The floor (the stack alone) runs once, between the two modes of the middle round.
+  const floorRound = Math.floor(rounds / 2)
   for (let round = 0; round < rounds; round++) {
     const order: L50Mode[] = round % 2 === 0 ? ['accord', 'baseline'] : ['baseline', 'accord']
+    if (round === floorRound) order.splice(1, 0, 'stack')
     for (const mode of order) runs[mode].push(await runMode(job(mode), processes))
   }
   const accord = poolRuns('accord', nodes, processes, runs.accord)
   const baseline = poolRuns('baseline', nodes, processes, runs.baseline)
+  const stack = poolRuns('stack', nodes, processes, runs.stack)
   const ratioP50 = baseline.p50 / accord.p50
   const ratioP99 = baseline.p99 / accord.p99
   // A quick run (fewer nodes, shorter rounds) says nothing about the target either way.
   const full = nodes >= L50_TARGET.nodes && seconds / rounds >= L50_TARGET.seconds && ratePerSec >= 10
   const meets = accord.p99 <= L50_TARGET.p99Ms && ratioP99 >= L50_TARGET.ratio && accord.deliveryPct >= L50_TARGET.deliveryPct
-  return { nodes, seconds, rounds, ratePerSec, processes, accord, baseline, ratioP50, ratioP99, ...(full ? { meetsTarget: meets } : {}) }
+  // The baseline's rounds around the floor's run, for a like-for-like ceiling.
+  const beside = poolRuns('baseline', nodes, processes, [runs.baseline[floorRound] as ModeRun])
+  const floor = { stack, ceilingP99: beside.p99 / stack.p99, ceilingP50: beside.p50 / stack.p50, besideP99: beside.p99 }
+  return { nodes, seconds, rounds, ratePerSec, processes, accord, baseline, ratioP50, ratioP99, floor, ...(full ? { meetsTarget: meets } : {}) }
 }
 
 /** "1 process", "4 processes". */
@@ -335,6 +347,11 @@ export function l50Lines (f: L50Figures): string[] {
     ...modeLines(f.baseline),
     `ratio   : p99 baseline/accord = ${times(f.ratioP99)}, p50 baseline/accord = ${times(f.ratioP50)} ` +
       `(target ≥ ${L50_TARGET.ratio}×; accord p99 target ≤ ${L50_TARGET.p99Ms} ms; ${L50_TARGET.deliveryPct} % delivery)`,
-    `target  : ${targetWord(f)}`
+    `target  : ${targetWord(f)}`,
+    ...modeLines(f.floor.stack),
+    `floor   : the libp2p stack alone as Accord assembles it, records accepted unread (no check, no store): ` +
+      `against the baseline's run of that round (p99 ${ms(f.floor.besideP99)}), no record layer on this stack could give more than ` +
+      `p99 ${times(f.floor.ceilingP99)} / p50 ${times(f.floor.ceilingP50)}; Accord's record work costs ` +
+      `${(f.accord.cpuMsPerDelivery - f.floor.stack.cpuMsPerDelivery).toFixed(2)} ms CPU per delivery on top`
   ]
 }
