@@ -79,6 +79,8 @@ export class Dialer {
   /** Bootstrap addresses given without a peer id: dialed until the peer behind them is known. */
   readonly #unnamed: Multiaddr[] = []
   readonly #attempts = new Map<string, number>()
+  /** Peers this node is dialling now, and since when. */
+  readonly #dialing = new Map<string, number>()
   /** Peers whose last link closed right after it opened (see `refusedBy`). */
   readonly #refusedBy = new Set<string>()
   /** When each open link to a peer opened (see STABLE_LINK_MS). */
@@ -148,9 +150,12 @@ export class Dialer {
 
   async #dial (peer: string): Promise<void> {
     if (!this.#running || this.#connected(peer) || (this.#init.blocked?.(peer) ?? false) || this.#held(peer)) return
+    this.#dialing.set(peer, Date.now())
     try {
       await this.#libp2p.dial(peerIdFromString(peer), { signal: AbortSignal.timeout(5_000) })
+      this.#dialing.delete(peer)
     } catch (err) {
+      this.#dialing.delete(peer)
       await new Promise(resolve => setTimeout(resolve, DIAL_FAILURE_SETTLE_MS).unref())
       // The other side's dial won: linked, no failure.
       if (!this.#running || this.#connected(peer)) return
@@ -166,6 +171,12 @@ export class Dialer {
     if (!reason.startsWith('TimeoutError')) return reason
     const addrs = await this.#libp2p.peerStore.get(peerIdFromString(peer)).then(p => p.addresses.map(a => a.multiaddr.toString()), () => [])
     return addrs.length === 0 ? `${reason} (no address known)` : `no answer within 5 s from ${addrs.join(', ')} (${reason})`
+  }
+
+  /** How long this node's own dial to `peer` has been under way, if one is. */
+  dialingFor (peer: string): number | undefined {
+    const since = this.#dialing.get(peer)
+    return since == null ? undefined : Date.now() - since
   }
 
   /** Failures in a row with `peer` (failed dials and links cut at once); 0 after a stable link. */

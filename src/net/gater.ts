@@ -1,7 +1,8 @@
 /**
  * Members only: a connection gater that refuses any peer whose Noise-authenticated identity is
  * not a roster member (or a configured observer), inbound and outbound. It asks `allowed` on
- * every connection, so roster changes apply at once; `blocked` lets drills cut links.
+ * every connection, so roster changes apply at once; `blocked` lets drills cut links; `crossing`
+ * keeps one link per pair of members that dial each other at the same moment.
  */
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 
@@ -12,6 +13,11 @@ export interface GaterInit {
   blocked?: (peerId: string) => boolean
   /** Told of every peer refused for not being a member (not of drill cuts). */
   refused?: (peerId: string) => void
+  /**
+   * Whether an inbound link from this peer crosses this node's own dial to it, which wins (see
+   * Network's `crossing`): the inbound one is turned away, so the pair keeps one link.
+   */
+  crossing?: (peerId: string) => boolean
 }
 
 export function membersOnlyGater (init: GaterInit): ConnectionGater {
@@ -25,7 +31,7 @@ export function membersOnlyGater (init: GaterInit): ConnectionGater {
   }
   return {
     denyDialPeer: async (peer) => deny(peer),
-    denyInboundEncryptedConnection: async (peer) => deny(peer),
+    denyInboundEncryptedConnection: async (peer) => deny(peer) || (init.crossing?.(peer.toString()) ?? false),
     denyOutboundEncryptedConnection: async (peer) => deny(peer)
   }
 }

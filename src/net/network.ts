@@ -13,7 +13,7 @@ import { Dialer } from './dialer.ts'
 import { memberPeerId } from './peer-ids.ts'
 import { AddressBook } from './address-book.ts'
 import { askStatus, serveStatus, STATUS_PROTOCOL, type PeerStatusAnswer } from './status-protocol.ts'
-import { RECORDS_TOPIC } from './options.ts'
+import { NET_DEFAULTS, RECORDS_TOPIC } from './options.ts'
 import { TwinCheck } from './twin-check.ts'
 import { LinkLiveness, type LivenessOptions } from './link-liveness.ts'
 
@@ -171,10 +171,32 @@ export class Network {
       ...(init.quiet != null ? { quiet: init.quiet } : {}),
       allowed,
       refused,
-      blocked: peer => self != null && self.#blocked.has(peer)
+      blocked: peer => self != null && self.#blocked.has(peer),
+      crossing: peer => self != null && self.#crossing(peer)
     })
     self = new Network(libp2p, init)
     return self
+  }
+
+  /**
+   * Two members that dial each other at about the same moment (both starting, or both redialling
+   * after a cut) each accepted the other's link and kept both for ever: in a demo federation of
+   * five, three nodes held two links with some member. Whether an inbound link from `peer` is
+   * turned away, decided on each side with nothing said between them:
+   * - a link with it opened in the last few seconds is there already: the inbound one crossed
+   *   it (the other side holds that link too, since a link opens only once both sides took it);
+   * - none yet, but this node's own dial to it is under way and this node has the lower peer id:
+   *   that dial wins (for a few seconds only: a dial hanging on a dead address does not keep a
+   *   working inbound link out for long). The higher side never turns one away on this count,
+   *   so the two never refuse each other's links both.
+   * The dial turned away fails; the Dialer, finding the member linked, counts no failure.
+   */
+  #crossing (peer: string): boolean {
+    const now = Date.now()
+    if (this.libp2p.getConnections().some(c => c.status === 'open' && c.remotePeer.toString() === peer && now - c.timeline.open < NET_DEFAULTS.crossingLinkMs)) return true
+    if (this.peerId >= peer) return false
+    const ms = this.dialer.dialingFor(peer)
+    return ms != null && ms < NET_DEFAULTS.crossingDialMs
   }
 
   get peerId (): string { return this.libp2p.peerId.toString() }
