@@ -23,7 +23,7 @@ describe('store: a damaged records file', function () {
     ledger.admitMany(batch)
     ledger.close()
   })
-  afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
+  afterEach(() => { rmSync(dir, { recursive: true, force: true, maxRetries: 5 }) })
 
   const refused = (): StoreDamagedError => {
     try {
