@@ -81,6 +81,8 @@ export class Dialer {
   readonly #attempts = new Map<string, number>()
   /** Peers this node is dialling now, and since when. */
   readonly #dialing = new Map<string, number>()
+  /** When the gate last let in a link from each peer. */
+  readonly #letIn = new Map<string, number>()
   /** Peers whose last link closed right after it opened (see `refusedBy`). */
   readonly #refusedBy = new Set<string>()
   /** When each open link to a peer opened (see STABLE_LINK_MS). */
@@ -150,6 +152,12 @@ export class Dialer {
 
   async #dial (peer: string): Promise<void> {
     if (!this.#running || this.#connected(peer) || (this.#init.blocked?.(peer) ?? false) || this.#held(peer)) return
+    // Its link is being set up: not crossed with a dial of ours; looked at again once it is up or failed.
+    const letIn = this.#letIn.get(peer)
+    if (letIn != null && Date.now() - letIn < NET_DEFAULTS.crossingDialMs) {
+      this.#schedule(peer, NET_DEFAULTS.crossingDialMs)
+      return
+    }
     this.#dialing.set(peer, Date.now())
     try {
       await this.#libp2p.dial(peerIdFromString(peer), { signal: AbortSignal.timeout(5_000) })
@@ -171,6 +179,12 @@ export class Dialer {
     if (!reason.startsWith('TimeoutError')) return reason
     const addrs = await this.#libp2p.peerStore.get(peerIdFromString(peer)).then(p => p.addresses.map(a => a.multiaddr.toString()), () => [])
     return addrs.length === 0 ? `${reason} (no address known)` : `no answer within 5 s from ${addrs.join(', ')} (${reason})`
+  }
+
+  /** The gate let in a link from `peer` (see Network#crossing): no dial to it for a few seconds. */
+  inboundLetIn (peer: string): void {
+    if (this.#letIn.size > 1024) this.#letIn.clear()
+    this.#letIn.set(peer, Date.now())
   }
 
   /** How long this node's own dial to `peer` has been under way, if one is. */
@@ -235,8 +249,16 @@ export class Dialer {
     this.#connectedAt.delete(peer)
     const letIn = this.#identified.delete(peer)
     if (opened != null && Date.now() - opened < STABLE_LINK_MS && !letIn) {
-      this.#refusedBy.add(peer)
-      this.#failed(peer, 'the peer closed the link right after it opened (its gate may not count this node as a member: not admitted yet, or removed)')
+      const judge = (): void => {
+        if (!this.#running || this.#connected(peer)) return
+        this.#refusedBy.add(peer)
+        this.#failed(peer, 'the peer closed the link right after it opened (its gate may not count this node as a member: not admitted yet, or removed)')
+      }
+      // A member with the lower peer id turns away a link of ours that crosses its own dial
+      // (Network#crossing), which this side may have counted as open for a moment: linked
+      // through the member's own link a moment later, that was no refusal.
+      if (peer < this.#libp2p.peerId.toString()) setTimeout(judge, DIAL_FAILURE_SETTLE_MS).unref()
+      else judge()
       return
     }
     this.#refusedBy.delete(peer)

@@ -14,9 +14,9 @@ export interface GaterInit {
   /** Told of every peer refused for not being a member (not of drill cuts). */
   refused?: (peerId: string) => void
   /**
-   * Whether an inbound link from this peer crosses a link just opened with it, or this node's
-   * own dial to it, which wins (see Network's `crossing`): the inbound one is turned away, so
-   * the pair keeps one link.
+   * Whether an inbound link from this peer crosses this node's own dial or link to it, which
+   * wins (see Network's `crossing`): the inbound one is turned away, so the pair keeps one link.
+   * Asked only of members let in otherwise.
    */
   crossing?: (peerId: string) => boolean
 }

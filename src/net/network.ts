@@ -181,22 +181,27 @@ export class Network {
   /**
    * Two members that dial each other at about the same moment (both starting, or both redialling
    * after a cut) each accepted the other's link and kept both for ever: in a demo federation of
-   * five, three nodes held two links with some member. Whether an inbound link from `peer` is
-   * turned away, decided on each side with nothing said between them:
-   * - a link with it opened in the last few seconds is there already: the inbound one crossed
-   *   it (the other side holds that link too, since a link opens only once both sides took it);
-   * - none yet, but this node's own dial to it is under way and this node has the lower peer id:
-   *   that dial wins (for a few seconds only: a dial hanging on a dead address does not keep a
-   *   working inbound link out for long). The higher side never turns one away on this count,
-   *   so the two never refuse each other's links both.
-   * The dial turned away fails; the Dialer, finding the member linked, counts no failure.
+   * five, three nodes held two links with some member. The link dialled by the member with the
+   * lower peer id is the one kept, decided on each side with nothing said between them:
+   * - the lower side turns away the higher side's inbound link while its own dial to it is under
+   *   way (for a few seconds only: a dial hanging on a dead address does not keep a working link
+   *   out for long) or its own link to it opened in the last few seconds;
+   * - the higher side never turns a link away on this count, so the lower side's link is always
+   *   let in and the two never refuse each other's links both (a dialler may count a link as
+   *   open before the other side has let it in, so "a link is already open" alone would not do);
+   * - either side, having let in a member's link, does not dial that member for a few seconds
+   *   (see Dialer.inboundLetIn): its own dial would cross the link being set up.
+   * A dial turned away fails; the Dialer, finding the member linked, counts no failure.
    */
   #crossing (peer: string): boolean {
-    const now = Date.now()
-    if (this.libp2p.getConnections().some(c => c.status === 'open' && c.remotePeer.toString() === peer && now - c.timeline.open < NET_DEFAULTS.crossingLinkMs)) return true
-    if (this.peerId >= peer) return false
-    const ms = this.dialer.dialingFor(peer)
-    return ms != null && ms < NET_DEFAULTS.crossingDialMs
+    if (this.peerId < peer) {
+      const ms = this.dialer.dialingFor(peer)
+      if (ms != null && ms < NET_DEFAULTS.crossingDialMs) return true
+      const now = Date.now()
+      if (this.libp2p.getConnections().some(c => c.status === 'open' && c.direction === 'outbound' && c.remotePeer.toString() === peer && now - c.timeline.open < NET_DEFAULTS.crossingLinkMs)) return true
+    }
+    this.dialer.inboundLetIn(peer)
+    return false
   }
 
   get peerId (): string { return this.libp2p.peerId.toString() }

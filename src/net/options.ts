@@ -27,9 +27,9 @@ export const NET_DEFAULTS = {
   /** Redial lost members with exponential backoff between these bounds. */
   redialMinMs: 500,
   redialMaxMs: 30_000,
-  /** An inbound link from a member this node linked with this recently crossed that link, and is turned away (Network#crossing). */
+  /** On the side with the lower peer id: an inbound link from a member this node dialled a link to this recently crossed it, and is turned away (Network#crossing). */
   crossingLinkMs: 5_000,
-  /** An inbound link from a member this node is dialling (for at most this long) is turned away when this node's id is the lower (Network#crossing). */
+  /** On the side with the lower peer id: an inbound link from a member this node is dialling (for at most this long) is turned away; on either side, no dial to a member for this long after its link was let in (Network#crossing). */
   crossingDialMs: 3_000,
   /** Keep at least this many member connections when addresses are known. */
   minPeers: 4,
