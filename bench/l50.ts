@@ -350,7 +350,7 @@ export function l50Lines (f: L50Figures): string[] {
     `target  : ${targetWord(f)}`,
     ...modeLines(f.floor.stack),
     `floor   : the libp2p stack alone as Accord assembles it, records accepted unread (no check, no store): ` +
-      `against the baseline's run of that round (p99 ${ms(f.floor.besideP99)}), no record layer on this stack could give more than ` +
+      `against the baseline's run of that round (p99 ${ms(f.floor.besideP99)}), a record layer on this stack could show at most about ` +
       `p99 ${times(f.floor.ceilingP99)} / p50 ${times(f.floor.ceilingP50)}; Accord's record work costs ` +
       `${(f.accord.cpuMsPerDelivery - f.floor.stack.cpuMsPerDelivery).toFixed(2)} ms CPU per delivery on top`
   ]
