@@ -33,6 +33,9 @@ export interface DialerInit {
  */
 const DIAL_FAILURE_SETTLE_MS = 1_000
 
+/** How long one dial may take (all of a peer's addresses together). */
+const DIAL_TIMEOUT_MS = 5_000
+
 /**
  * A link shorter than this, on which identify never finished, counts as a failed dial: a peer
  * whose gate refuses this node (it does not count it as a member: not admitted yet, or removed)
@@ -159,16 +162,13 @@ export class Dialer {
       return
     }
     this.#dialing.set(peer, Date.now())
-    try {
-      await this.#libp2p.dial(peerIdFromString(peer), { signal: AbortSignal.timeout(5_000) })
-      this.#dialing.delete(peer)
-    } catch (err) {
-      this.#dialing.delete(peer)
-      await new Promise(resolve => setTimeout(resolve, DIAL_FAILURE_SETTLE_MS).unref())
-      // The other side's dial won: linked, no failure.
-      if (!this.#running || this.#connected(peer)) return
-      this.#failed(peer, await this.#withAddresses(peer, reasonOf(err)))
-    }
+    const failure = await this.#libp2p.dial(peerIdFromString(peer), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }).then(() => undefined, (err: unknown) => err ?? new Error('dial failed'))
+    this.#dialing.delete(peer)
+    if (failure == null) return
+    await new Promise(resolve => setTimeout(resolve, DIAL_FAILURE_SETTLE_MS).unref())
+    // The other side's dial won: linked, no failure.
+    if (!this.#running || this.#connected(peer)) return
+    this.#failed(peer, await this.#withAddresses(peer, reasonOf(failure)))
   }
 
   /**
@@ -178,7 +178,7 @@ export class Dialer {
   async #withAddresses (peer: string, reason: string): Promise<string> {
     if (!reason.startsWith('TimeoutError')) return reason
     const addrs = await this.#libp2p.peerStore.get(peerIdFromString(peer)).then(p => p.addresses.map(a => a.multiaddr.toString()), () => [])
-    return addrs.length === 0 ? `${reason} (no address known)` : `no answer within 5 s from ${addrs.join(', ')} (${reason})`
+    return addrs.length === 0 ? `${reason} (no address known)` : `no answer within ${DIAL_TIMEOUT_MS / 1000} s from ${addrs.join(', ')} (${reason})`
   }
 
   /** The gate let in a link from `peer` (see Network#crossing): no dial to it for a few seconds. */
@@ -219,7 +219,7 @@ export class Dialer {
   async #dialUnnamed (addr: Multiaddr, attempt: number): Promise<void> {
     if (!this.#running) return
     try {
-      const connection = await this.#libp2p.dial(addr, { signal: AbortSignal.timeout(5_000) })
+      const connection = await this.#libp2p.dial(addr, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
       const peer = connection.remotePeer.toString()
       this.#keep.set(peer, [addr])
     } catch (err) {

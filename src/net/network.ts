@@ -300,7 +300,7 @@ export class Network {
   lastSeen (peer: string): { digest: string, at: number } | undefined {
     const answer = this.#lastAnswers.get(peer)
     const hello = this.sync.views.get(peer)
-    const fromHello = hello?.hello.digest != null ? { digest: hello.hello.digest, at: hello.at } : undefined
+    const fromHello = hello != null ? { digest: hello.hello.digest, at: hello.at } : undefined
     if (answer == null) return fromHello
     return fromHello != null && fromHello.at > answer.at ? fromHello : answer
   }

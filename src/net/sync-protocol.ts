@@ -289,10 +289,9 @@ class RoundDeadlines {
     // the round's signal when the round ends. The 10 k-record catch-up bench waited more than ten
     // times in one round, which Node reported as a possible leak; it is bounded by the round.
     setMaxListeners(Infinity, this.#controller.signal)
-    this.#round = setTimeout(() => { this.#abort(new SyncProtocolError(`sync round took longer than ${roundMs} ms`)) }, roundMs)
+    this.#round = this.#roundTimer(roundMs)
     this.#step = setTimeout(() => { this.#abort(new SyncProtocolError(`sync round made no progress for ${stepMs} ms`)) }, stepMs)
     // Like AbortSignal.timeout's, these timers alone do not keep a process alive.
-    this.#round.unref()
     this.#step.unref()
     if (outer != null) {
       this.#outer = outer
@@ -307,8 +306,12 @@ class RoundDeadlines {
   extendRound (ms: number): void {
     if (this.#cleared) return
     clearTimeout(this.#round)
-    this.#round = setTimeout(() => { this.#abort(new SyncProtocolError(`sync round took longer than ${ms} ms`)) }, ms)
-    this.#round.unref()
+    this.#round = this.#roundTimer(ms)
+  }
+
+  /** The whole round's bound: `ms` from now. */
+  #roundTimer (ms: number): NodeJS.Timeout {
+    return setTimeout(() => { this.#abort(new SyncProtocolError(`sync round took longer than ${ms} ms`)) }, ms).unref()
   }
 
   /** The signal for the next step, whose own bound starts now (never re-armed once cleared). */

@@ -46,13 +46,16 @@ export const WRITE_STALL_MS = 60_000
 /** Longest a write waits for writes to open before it is refused (503 catching-up). */
 export const WRITE_WAIT_MS = 15_000
 
-/** `refuses`: not connected, and its last link with this node was closed at once from its side (see `Dialer.refusedBy`). */
 /**
- * `answered`: a connected member answered the status ask just now; false when it did not (a link
- * gone silent, a node stalled), and then `digest`, `agrees` and `seenAt` are as of its last status answer or
- * sync hello, whichever came last (see `Network.lastSeen`).
+ * One other member as this node sees it.
+ * - `refuses`: not connected, and its last link with this node was closed at once from its side
+ *   (see `Dialer.refusedBy`).
+ * - `answered`: a connected member answered the status ask just now; false when it did not (a
+ *   link gone silent, a node stalled), and then `digest`, `agrees` and `seenAt` are as of its
+ *   last status answer or sync hello, whichever came last (see `Network.lastSeen`).
+ * - `addr`: the address of this node's open link with a connected member (the other end's, as
+ *   this node sees it).
  */
-/** `addr`: the address of this node's open link with a connected member (the other end's, as this node sees it). */
 export interface PeerStatus { id: string, peerId: string, connected: boolean, addr?: string, refuses?: boolean, answered?: boolean, digest?: string, agrees?: boolean, seenAt?: number }
 
 export interface ViewSummary {
@@ -250,7 +253,6 @@ export class AccordNode extends EventEmitter<NodeEvents> {
       const peerId = memberPeerId(member)
       const now = statuses.get(peerId)
       const seen = now != null ? { digest: now.digest, at: Date.now() } : this.network.lastSeen(peerId)
-      const peerDigest = seen?.digest
       peers.push({
         id: member.id,
         peerId,
@@ -258,7 +260,7 @@ export class AccordNode extends EventEmitter<NodeEvents> {
         ...(connected.has(member.id) && linkAddr.has(peerId) ? { addr: linkAddr.get(peerId) as string } : {}),
         ...(refusing.has(member.id) ? { refuses: true } : {}),
         ...(connected.has(member.id) ? { answered: now != null } : {}),
-        ...(seen != null && peerDigest != null ? { digest: peerDigest, agrees: peerDigest === digest, seenAt: seen.at } : {})
+        ...(seen != null ? { digest: seen.digest, agrees: seen.digest === digest, seenAt: seen.at } : {})
       })
     }
     const frozen = [...this.ledger.state.forks.values()].sort((a, b) => a.origin.localeCompare(b.origin))

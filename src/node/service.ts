@@ -37,6 +37,17 @@ export function loopbackListenWarning (listen: string[], bootstrap: string[]): s
   return `this node listens on ${listen.join(', ')} only, while its bootstrap members are on other hosts (${elsewhere[0]}${elsewhere.length > 1 ? ', …' : ''}): they cannot dial it, only it them. Listen where they can reach it, e.g. --listen /ip4/0.0.0.0/tcp/4101 with --announce /ip4/<this host's address>/tcp/4101`
 }
 
+/** `tell(key)`: true at most once per `ms` for each key (a warning told once per member per spell). */
+function oncePer (ms: number): (key: string) => boolean {
+  const told = new Map<string, number>()
+  return key => {
+    const now = Date.now()
+    if (now - (told.get(key) ?? -Infinity) < ms) return false
+    told.set(key, now)
+    return true
+  }
+}
+
 export interface RunningNode {
   node: AccordNode
   charter: Charter
@@ -75,7 +86,8 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
   const token = ensureToken(config.data)
   const metrics = new NodeMetrics()
   let node: AccordNode | undefined
-  const silentTold = new Map<string, number>()
+  // Two links with one member (dialled at once, before one-link-per-pair) die together: told once.
+  const tellSilent = oncePer(10_000)
   try {
     node = await AccordNode.create({
       id: config.id,
@@ -102,9 +114,7 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
         log.warn({ target, ...(member != null ? { targetMember: member } : {}), attempts, reason }, `cannot reach bootstrap member ${who} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${reason}`)
       },
       onLinkSilent: (peer, ms) => {
-        // Two links with one member (both dialled at once) die together: told once.
-        if (Date.now() - (silentTold.get(peer) ?? -Infinity) < 10_000) return
-        silentTold.set(peer, Date.now())
+        if (!tellSilent(peer)) return
         const member = node?.network.memberOf(peer) ?? peer
         log.warn({ peer: member, silentMs: ms }, `the link with ${member} gave no sign of life for ${Math.round(ms / 1000)} s (no answer to a ping, nothing received): closed, and redialled with backoff; a network between the two may be dropping packets`)
       },
@@ -176,13 +186,12 @@ export async function startNodeService (config: NodeConfig, logDestination?: Nod
   progress.unref()
   // A round cut short by a link closing is routine (debug); one that timed out means a slow or
   // failing link, which the operator should hear of (what it admitted stays; the next continues).
-  const failureTold = new Map<string, number>()
+  const tellTimeout = oncePer(SYNC_FAILURE_REPORT_MS)
   node.network.sync.on('failed', (peer, err) => {
     metrics.syncFailures.inc()
     const who = node.network.memberOf(peer) ?? peer
     const timedOut = /took longer than|made no progress/.test(err.message)
-    if (!timedOut || Date.now() - (failureTold.get(peer) ?? -Infinity) < SYNC_FAILURE_REPORT_MS) { log.debug({ peer: who, err: err.message }, 'sync round failed'); return }
-    failureTold.set(peer, Date.now())
+    if (!timedOut || !tellTimeout(peer)) { log.debug({ peer: who, err: err.message }, 'sync round failed'); return }
     log.warn({ peer: who, err: err.message }, `a sync round with ${who} timed out (${err.message}): a slow or failing link? What it brought stays, and the next round goes on from there (told at most every 5 min per member)`)
   })
   node.on('equivocation', () => metrics.equivocations.inc())
