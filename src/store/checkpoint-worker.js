@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 
 const dbs = new Map()
 
-parentPort.on('message', ({ id, op, path }) => {
+parentPort.on('message', ({ id, op, path, closed }) => {
   try {
     if (op === 'checkpoint') {
       let db = dbs.get(path)
@@ -17,8 +17,13 @@ parentPort.on('message', ({ id, op, path }) => {
       const [result] = db.pragma('wal_checkpoint(PASSIVE)')
       parentPort.postMessage({ id, ok: true, result })
     } else if (op === 'release') {
-      dbs.get(path)?.close()
-      dbs.delete(path)
+      try {
+        dbs.get(path)?.close()
+        dbs.delete(path)
+      } finally {
+        // The store's close waits on this (Checkpointer.release), whatever happened.
+        if (closed != null) { Atomics.store(closed, 0, 1); Atomics.notify(closed, 0) }
+      }
       parentPort.postMessage({ id, ok: true })
     } else {
       parentPort.postMessage({ id, ok: false, error: `unknown op ${op}` })

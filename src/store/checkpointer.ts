@@ -15,6 +15,9 @@
  */
 import { Worker } from 'node:worker_threads'
 
+/** Longest a store's close waits for the worker to let go of its file. */
+const RELEASE_WAIT_MS = 2_000
+
 interface Reply { id: number, ok: boolean, error?: string, result?: { busy: number, log: number, checkpointed: number } }
 
 export class Checkpointer {
@@ -22,6 +25,8 @@ export class Checkpointer {
   readonly #waiting = new Map<number, (reply: Reply) => void>()
   /** Paths with a checkpoint running: at most one at a time per database. */
   readonly #running = new Set<string>()
+  /** Paths the worker may hold a connection to (a checkpoint was asked for since the last release). */
+  readonly #opened = new Set<string>()
   #next = 0
   checkpoints = 0
   failures = 0
@@ -41,7 +46,7 @@ export class Checkpointer {
     this.#worker.unref()
   }
 
-  async #ask (op: 'checkpoint' | 'release', path: string): Promise<Reply> {
+  async #ask (op: 'checkpoint', path: string): Promise<Reply> {
     const id = this.#next++
     return await new Promise<Reply>(resolve => {
       this.#waiting.set(id, resolve)
@@ -54,6 +59,7 @@ export class Checkpointer {
   request (path: string): void {
     if (this.#running.has(path)) return
     this.#running.add(path)
+    this.#opened.add(path)
     void this.#ask('checkpoint', path).then(reply => {
       this.#running.delete(path)
       if (reply.ok) this.checkpoints++
@@ -61,9 +67,18 @@ export class Checkpointer {
     })
   }
 
-  /** Closes the worker's connection to `path` (when the store closes). */
+  /**
+   * Closes the worker's connection to `path` (when the store closes), and returns once it is
+   * closed: a checkpoint asked for just before could otherwise still open the file and write its
+   * log after the store had closed, while the caller moves or deletes the files (a backup
+   * restored, a test's directory removed: "directory not empty"). Waits behind a checkpoint
+   * running now (milliseconds), at most RELEASE_WAIT_MS.
+   */
   release (path: string): void {
-    void this.#ask('release', path)
+    if (!this.#opened.delete(path)) return
+    const closed = new Int32Array(new SharedArrayBuffer(4))
+    this.#worker.postMessage({ id: -1, op: 'release', path, closed })
+    Atomics.wait(closed, 0, 0, RELEASE_WAIT_MS)
   }
 }
 

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -33,6 +33,10 @@ describe('store: WAL checkpoints run on a worker thread', () => {
     assert.equal(sharedCheckpointer().failures, 0)
     const digest = ledger.digest()
     ledger.close()
+    // Closed means closed: the worker's connection too, so the last one to go took the log with
+    // it, and nothing writes the files after close() returned (a removal of the directory right
+    // after once failed with "directory not empty").
+    assert.equal(existsSync(`${path}-wal`), false, 'the log is gone once close() returns')
 
     // Everything admitted is there after reopening, read by a plain connection too.
     const raw = new Database(path, { readonly: true })
