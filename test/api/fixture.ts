@@ -31,7 +31,7 @@ export async function services (ids: string[], logTo?: (id: string) => Writable)
     charter: charterPath,
     stop: async () => {
       for (const n of nodes) await n.stop()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   }
 }

@@ -110,7 +110,7 @@ describe('bench: the L50 trace report', () => {
       assert.equal(tracedRecords(back)[0]?.ms, Number.POSITIVE_INFINITY, 'node 3 never got it')
       assert.throws(() => traceRuns(join(dir, '..', 'accord-no-such')), /ENOENT/)
     } finally {
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -14,7 +14,7 @@ describe('cli: end to end through the real accord command', function () {
   before(() => { dir = mkdtempSync(join(tmpdir(), 'accord-e2e-')) })
   after(async () => {
     for (const n of nodes) await n.stop()
-    rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+    rmSync(dir, { recursive: true, force: true })
   })
 
   it('init 3 members → charter create/sign/verify → 3 nodes → an incident reported on one is seen on the others, and all agree', async () => {

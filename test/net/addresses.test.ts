@@ -42,7 +42,7 @@ describe('net: addresses other hosts can use', () => {
       assert.deepEqual(node.multiaddrs, [`/dns4/gb.accord.example/tcp/${port}/p2p/${node.peerId}`])
     } finally {
       await node.stop()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -47,7 +47,7 @@ export async function cluster (ids: string[], links: Array<[string, string]> = [
     start,
     stop: async () => {
       await Promise.allSettled([...nodes.values()].map(async n => { await n.stop() }))
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   }
 }

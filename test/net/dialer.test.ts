@@ -30,7 +30,7 @@ describe('net: unreachable bootstrap members', function () {
     } finally {
       await node.stop()
       http.close()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
@@ -66,7 +66,7 @@ describe('net: unreachable bootstrap members', function () {
       await waitFor(() => us.network.connectedMembers().includes('JP'), 'US to count the link with JP too', 10_000)
     } finally {
       for (const n of running) await n.stop()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
@@ -95,7 +95,7 @@ describe('net: unreachable bootstrap members', function () {
       await waitFor(() => outsider.network.dialer.refusedBy(gb.peerId), 'the outsider to count GB as refusing it')
     } finally {
       for (const n of nodes) await n.stop()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
@@ -111,7 +111,7 @@ describe('net: unreachable bootstrap members', function () {
       assert.deepEqual(reports, [`/ip4/127.0.0.1/tcp/${closed}`])
     } finally {
       await node.stop()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
@@ -132,7 +132,7 @@ describe('net: unreachable bootstrap members', function () {
       assert.match(reason, new RegExp(`2 addresses tried: .*ECONNREFUSED 127\\.0\\.0\\.1:(${a}|${b}).*; .*ECONNREFUSED 127\\.0\\.0\\.1:(${a}|${b})`))
     } finally {
       await node.stop()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
@@ -157,7 +157,7 @@ describe('net: unreachable bootstrap members', function () {
       await node.stop()
       for (const s of held) s.destroy()
       mute.close()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
@@ -180,7 +180,7 @@ describe('net: unreachable bootstrap members', function () {
     } finally {
       await late?.stop()
       await gb.stop()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

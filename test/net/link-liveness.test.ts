@@ -52,7 +52,7 @@ describe('net: silent links', function () {
       await gb.stop()
       await us.stop()
       link.close()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
@@ -89,7 +89,7 @@ describe('net: silent links', function () {
       await gb.stop()
       await us.stop()
       link.close()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

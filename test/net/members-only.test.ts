@@ -72,7 +72,7 @@ describe('net: members only, and misbehaviour is contained', function () {
       assert.equal(ob.ledger.state.model('us-late')?.origin, 'US')
     } finally {
       for (const n of nodes) await n.stop()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
@@ -157,7 +157,7 @@ describe('net: a link that carries no gossip is redialled', function () {
       await waitFor(() => closed.includes(gb.peerId), 'US to close the silent link to GB')
     } finally {
       await us.stop(); await gb.stop()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -51,7 +51,7 @@ describe('net: one link per pair of members', function () {
       await waitFor(() => nodes.every(n => n.ledger.has(id)), 'the record on every member')
     } finally {
       await Promise.all(nodes.map(async n => { await n.stop() }))
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -62,7 +62,7 @@ describe('net: bulk catch-up over several links', function () {
     } finally {
       for (const n of nodes) await n.stop()
       for (const r of relays) r.close()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -34,7 +34,7 @@ describe('node: config addresses and peer ids', () => {
       const ok = loadConfig(undefined, { ...base, bootstrap: ['/ip4/127.0.0.1/tcp/4301/p2p/12D3KooWLcHjZ4Y3ZbD6ETnpm1u5KArAH4qQDMSFQvQiFsgDAJ2D', '/dns4/accord.example.org/tcp/4101'], observers: ['12D3KooWLcHjZ4Y3ZbD6ETnpm1u5KArAH4qQDMSFQvQiFsgDAJ2D'] })
       assert.equal(ok.bootstrap.length, 2)
     } finally {
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -17,7 +17,7 @@ describe('node: data directory lock', () => {
   let lock: string
   const children: ChildProcess[] = []
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'accord-lock-')); lock = join(dir, 'node.lock') })
-  afterEach(() => { rmSync(dir, { recursive: true, force: true, maxRetries: 5 }) })
+  afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
   after(() => { for (const c of children) c.kill('SIGKILL') })
 
   const refusal = (): DataDirError => {

@@ -88,7 +88,7 @@ describe('node service start', function () {
     await gb.stop()
 
     // The operator puts the old backup back and writes the moment the API answers.
-    rmSync(gbDir, { recursive: true, force: true, maxRetries: 5 })
+    rmSync(gbDir, { recursive: true, force: true })
     cpSync(backup, gbDir, { recursive: true })
     gb = await restart()
     assert.equal(gb.node.ledger.vector().GB?.seq, 1, 'the backup holds seq 1 only')

@@ -148,7 +148,7 @@ describe('node: when writes open after a start', function () {
     } finally {
       Object.assign(defaults, { syncMaxRecordsPerRound, syncBatchRecords })
       for (const n of nodes) await n.stop()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
@@ -168,7 +168,7 @@ describe('node: when writes open after a start', function () {
     } finally {
       await app.close()
       await node.stop()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
@@ -206,7 +206,7 @@ describe('node: when writes open after a start', function () {
       assert.equal(gb.ledger.size, 0, 'nothing written at a used seq')
     } finally {
       await gb.stop()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

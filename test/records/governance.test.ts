@@ -225,7 +225,7 @@ describe('records: membership by vote', () => {
       assert.match(refused.message, /was removed from the federation/)
     } finally {
       early.close()
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 

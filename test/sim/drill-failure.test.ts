@@ -13,7 +13,7 @@ describe('sim: a failed expectation fails the drill, by name', function () {
   this.timeout(120_000)
   let dir: string
   before(() => { dir = mkdtempSync(join(tmpdir(), 'accord-drill-cli-')) })
-  after(() => { rmSync(dir, { recursive: true, force: true, maxRetries: 5 }) })
+  after(() => { rmSync(dir, { recursive: true, force: true }) })
 
   it('`accord drill` with a deliberately false expectation exits non-zero naming it, and still writes the report', async () => {
     const r = await accord(['drill', FIXTURE, '--out', dir, '--quiet'], { timeoutMs: 90_000 })

@@ -49,7 +49,7 @@ describe('sim: the shipped drills pass with real nodes', function () {
       assert.equal(json.ok, true)
       assert.equal(json.figures.redlines[0]?.milestones.length, 5)
     } finally {
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 

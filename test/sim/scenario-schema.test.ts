@@ -95,7 +95,7 @@ timeline:
       writeFileSync(file, HEAD + 'timeline:\n  - heal: maybe\n')
       assert.throws(() => loadScenario(file), (err: Error) => err instanceof ScenarioError && err.message.startsWith(`${file}: timeline[0].heal`))
     } finally {
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 

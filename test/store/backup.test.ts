@@ -21,7 +21,7 @@ describe('store: backup and restore', function () {
   const fed = federation(['US', 'GB', 'JP'])
   let dir = ''
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'accord-backup-')) })
-  afterEach(() => { rmSync(dir, { recursive: true, force: true, maxRetries: 5 }) })
+  afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
 
   const fill = (ledger: Ledger, w: Writer, from: number, count: number): void => {
     for (let i = from; i < from + count; i++) {

@@ -11,7 +11,7 @@ describe('store: WAL checkpoints run on a worker thread', () => {
   const fed = federation(['US', 'GB'])
   let dir: string
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'accord-ckpt-')) })
-  afterEach(() => { rmSync(dir, { recursive: true, force: true, maxRetries: 5 }) })
+  afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
 
   it('the worker copies the log into the database file while records keep coming, and nothing is lost on reopen', async () => {
     const path = join(dir, 'ledger.db')

@@ -23,7 +23,7 @@ describe('store: a damaged records file', function () {
     ledger.admitMany(batch)
     ledger.close()
   })
-  afterEach(() => { rmSync(dir, { recursive: true, force: true, maxRetries: 5 }) })
+  afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
 
   const refused = (): StoreDamagedError => {
     try {

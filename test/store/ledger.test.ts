@@ -11,7 +11,7 @@ describe('store: the durable ledger', () => {
   const fed = federation(['US', 'GB', 'JP', 'FR', 'KE'])
   let dir: string
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'accord-ledger-')) })
-  afterEach(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }))
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
   it('reopening rebuilds the same state, digest, vector and equivocation proofs', () => {
     const path = join(dir, 'records.db')

@@ -21,7 +21,7 @@ describe('store: gossip records committed behind (admitSoon)', () => {
   let dir: string
   let path: string
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'accord-behind-')); path = join(dir, 'records.db') })
-  afterEach(() => { rmSync(dir, { recursive: true, force: true, maxRetries: 5 }) })
+  afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
 
   /** A ledger with one gossip record of `origin` committed and its next one still queued. */
   function oneCommittedOneQueued (origin: string): { ledger: Ledger, committed: string, queued: ReturnType<Writer['write']> } {
